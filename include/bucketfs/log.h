@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One logging sink for the whole daemon.
+ *
+ * Before daemonizing, messages go to stderr; afterwards to syslog (see
+ * bfs_log_use_syslog()).  The sink is process state by nature (stderr and
+ * syslog are), but it holds no module state: every module logs through
+ * bfs_log() and nothing else.  Never pass a secret to it.
+ */
+#ifndef BUCKETFS_LOG_H
+#define BUCKETFS_LOG_H
+
+#include <stdbool.h>
+
+enum bfs_log_level {
+	BFS_LOG_ERROR = 0,
+	BFS_LOG_WARN = 1,
+	BFS_LOG_INFO = 2,
+	BFS_LOG_DEBUG = 3,
+};
+
+/* Messages above @level are dropped.  Default: BFS_LOG_WARN. */
+void bfs_log_set_level(enum bfs_log_level level);
+enum bfs_log_level bfs_log_get_level(void);
+
+/* From now on, write to syslog with @ident instead of stderr. */
+void bfs_log_use_syslog(const char *ident);
+
+/* Install bfs_log as libfuse's log function. */
+void bfs_log_install_fuse(void);
+
+void bfs_log(enum bfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Options through libfuse's fuse_opt, so that "-o a,b,c" from the command
+ * line, mount(8) and fstab all parse the same way.  Every option is a KEY
+ * template handled in opt_proc(), which validates its value.
+ */
+#include "bucketfs/opts.h"
+
+#include "bucketfs/log.h"
+
+#include <errno.h>
+#include <fuse3/fuse_opt.h>
+#include <glib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	K_HELP,
+	K_VERSION,
+	K_FOREGROUND,
+	K_DEBUG,
+	K_SINGLE,
+	K_ENDPOINT,
+	K_REGION,
+	K_PATH_STYLE,
+	K_VHOST,
+	K_PROFILE,
+	K_PASSWD_FILE,
+	K_ANONYMOUS,
+	K_CA_FILE,
+	K_INSECURE,
+	K_RO,
+	K_RW,
+	K_UID,
+	K_GID,
+	K_UMASK,
+	K_ALLOW_OTHER,
+	K_STAT_TTL,
+	K_NEGATIVE_TTL,
+	K_CONNECT_TIMEOUT,
+	K_REQUEST_TIMEOUT,
+	K_RETRIES,
+	K_LOG_LEVEL,
+};
+
+static const struct fuse_opt opt_spec[] = {
+	FUSE_OPT_KEY("-h", K_HELP),
+	FUSE_OPT_KEY("--help", K_HELP),
+	FUSE_OPT_KEY("-V", K_VERSION),
+	FUSE_OPT_KEY("--version", K_VERSION),
+	FUSE_OPT_KEY("-f", K_FOREGROUND),
+	FUSE_OPT_KEY("-d", K_DEBUG),
+	FUSE_OPT_KEY("debug", K_DEBUG),
+	FUSE_OPT_KEY("-s", K_SINGLE),
+	FUSE_OPT_KEY("endpoint=", K_ENDPOINT),
+	FUSE_OPT_KEY("region=", K_REGION),
+	FUSE_OPT_KEY("path_style", K_PATH_STYLE),
+	FUSE_OPT_KEY("virtual_host", K_VHOST),
+	FUSE_OPT_KEY("profile=", K_PROFILE),
+	FUSE_OPT_KEY("passwd_file=", K_PASSWD_FILE),
+	FUSE_OPT_KEY("anonymous", K_ANONYMOUS),
+	FUSE_OPT_KEY("ca_file=", K_CA_FILE),
+	FUSE_OPT_KEY("insecure_skip_tls_verify", K_INSECURE),
+	FUSE_OPT_KEY("ro", K_RO),
+	FUSE_OPT_KEY("rw", K_RW),
+	FUSE_OPT_KEY("uid=", K_UID),
+	FUSE_OPT_KEY("gid=", K_GID),
+	FUSE_OPT_KEY("umask=", K_UMASK),
+	FUSE_OPT_KEY("allow_other", K_ALLOW_OTHER),
+	FUSE_OPT_KEY("stat_ttl=", K_STAT_TTL),
+	FUSE_OPT_KEY("negative_ttl=", K_NEGATIVE_TTL),
+	FUSE_OPT_KEY("connect_timeout=", K_CONNECT_TIMEOUT),
+	FUSE_OPT_KEY("request_timeout=", K_REQUEST_TIMEOUT),
+	FUSE_OPT_KEY("retries=", K_RETRIES),
+	FUSE_OPT_KEY("log_level=", K_LOG_LEVEL),
+	FUSE_OPT_END,
+};
+
+struct parse_state {
+	struct bfs_opts *o;
+	char *msg;
+	size_t msglen;
+	int failed;
+};
+
+static int fail(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!st->failed) {
+		va_start(ap, fmt);
+		vsnprintf(st->msg, st->msglen, fmt, ap);
+		va_end(ap);
+	}
+	st->failed = 1;
+	return -1;
+}
+
+static const char *value_of(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	return eq ? eq + 1 : "";
+}
+
+static int set_string(struct parse_state *st, char **slot, const char *arg)
+{
+	const char *v = value_of(arg);
+
+	if (!*v)
+		return fail(st, "option '%s' needs a value", arg);
+	g_free(*slot);
+	*slot = g_strdup(v);
+	return 0;
+}
+
+static int set_seconds(struct parse_state *st, double *slot, const char *arg, double max)
+{
+	const char *v = value_of(arg);
+	char *end = NULL;
+	double d;
+
+	errno = 0;
+	d = g_ascii_strtod(v, &end);
+	if (!*v || errno || !end || *end || !isfinite(d) || d < 0 || d > max)
+		return fail(st, "option '%s': expected a number of seconds", arg);
+	*slot = d;
+	return 0;
+}
+
+static int set_uint(struct parse_state *st, guint64 *slot, const char *arg, guint base, guint64 max)
+{
+	if (g_ascii_string_to_unsigned(value_of(arg), base, 0, max, slot, NULL))
+		return 0;
+	if (base == 8)
+		return fail(st, "option '%s': expected an octal mode", arg);
+	return fail(st, "option '%s': expected a non-negative whole number in range", arg);
+}
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct parse_state *st = data;
+	struct bfs_opts *o = st->o;
+	guint64 n;
+
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (!o->source) {
+			o->source = g_strdup(arg);
+			return 0;
+		}
+		if (!o->mountpoint) {
+			o->mountpoint = g_strdup(arg);
+			return 0;
+		}
+		return fail(st, "unexpected argument '%s'", arg);
+	case FUSE_OPT_KEY_OPT:
+		return fail(st, "unknown option '%s' (see --help)", arg);
+	case K_HELP:
+		o->show_help = true;
+		return 0;
+	case K_VERSION:
+		o->show_version = true;
+		return 0;
+	case K_FOREGROUND:
+		o->foreground = true;
+		return 0;
+	case K_DEBUG:
+		o->debug = true;
+		o->foreground = true;
+		o->log_level = BFS_LOG_DEBUG;
+		return 0;
+	case K_SINGLE:
+		o->single_thread = true;
+		return 0;
+	case K_ENDPOINT:
+		if (set_string(st, &o->endpoint, arg))
+			return -1;
+		if (!g_str_has_prefix(o->endpoint, "http://") &&
+		    !g_str_has_prefix(o->endpoint, "https://"))
+			return fail(st,
+				    "option '%s': the endpoint must start with http:// or https://",
+				    arg);
+		return 0;
+	case K_REGION:
+		return set_string(st, &o->region, arg);
+	case K_PATH_STYLE:
+		o->addressing = BFS_ADDR_PATH;
+		return 0;
+	case K_VHOST:
+		o->addressing = BFS_ADDR_VHOST;
+		return 0;
+	case K_PROFILE:
+		return set_string(st, &o->profile, arg);
+	case K_PASSWD_FILE:
+		return set_string(st, &o->passwd_file, arg);
+	case K_ANONYMOUS:
+		o->anonymous = true;
+		return 0;
+	case K_CA_FILE:
+		return set_string(st, &o->ca_file, arg);
+	case K_INSECURE:
+		o->insecure_tls = true;
+		return 0;
+	case K_RO:
+		return 0;
+	case K_RW:
+		bfs_log(BFS_LOG_WARN, "'rw' requested, but bucketfs mounts read-only for now");
+		return 0;
+	case K_UID:
+		if (set_uint(st, &n, arg, 10, G_MAXUINT32 - 1))
+			return -1;
+		o->uid = (uid_t)n;
+		return 0;
+	case K_GID:
+		if (set_uint(st, &n, arg, 10, G_MAXUINT32 - 1))
+			return -1;
+		o->gid = (gid_t)n;
+		return 0;
+	case K_UMASK:
+		if (set_uint(st, &n, arg, 8, 0777))
+			return -1;
+		o->umask = (mode_t)n;
+		return 0;
+	case K_ALLOW_OTHER:
+		o->allow_other = true;
+		return 0;
+	case K_STAT_TTL:
+		return set_seconds(st, &o->stat_ttl, arg, 86400.0 * 365);
+	case K_NEGATIVE_TTL:
+		return set_seconds(st, &o->negative_ttl, arg, 86400.0 * 365);
+	case K_CONNECT_TIMEOUT:
+		if (set_seconds(st, &o->connect_timeout, arg, 3600))
+			return -1;
+		if (o->connect_timeout < 0.001)
+			return fail(st, "option '%s': the timeout must be positive", arg);
+		return 0;
+	case K_REQUEST_TIMEOUT:
+		return set_seconds(st, &o->request_timeout, arg, 86400);
+	case K_RETRIES:
+		if (set_uint(st, &n, arg, 10, 100))
+			return -1;
+		o->retries = (unsigned)n;
+		return 0;
+	case K_LOG_LEVEL: {
+		static const char *const levels[] = {"error", "warn", "info", "debug"};
+		const char *v = value_of(arg);
+
+		for (int i = 0; i < 4; i++) {
+			if (strcmp(v, levels[i]) == 0) {
+				o->log_level = i;
+				return 0;
+			}
+		}
+		return fail(st, "option '%s': expected error, warn, info or debug", arg);
+	}
+	}
+	return fail(st, "unhandled option '%s'", arg);
+}
+
+static bool bucket_name_ok(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n < 1 || n > 255)
+		return false;
+	for (const char *p = b; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+int bfs_parse_source(const char *source, char **bucket, char **prefix, char *msg, size_t msglen)
+{
+	const char *rest = source, *sep;
+	char *b, *p;
+
+	*bucket = *prefix = NULL;
+	if (g_str_has_prefix(source, "s3://")) {
+		rest = source + 5;
+		sep = strchr(rest, '/');
+	} else if (strstr(source, "://")) {
+		snprintf(msg, msglen, "source '%s': only s3:// sources are supported", source);
+		return EINVAL;
+	} else {
+		sep = strchr(rest, ':');
+		if (sep && sep[1] != '/' && sep[1] != '\0')
+			sep = NULL;
+		if (!sep)
+			sep = strchr(rest, '/');
+	}
+	b = sep ? g_strndup(rest, (gsize)(sep - rest)) : g_strdup(rest);
+	if (!bucket_name_ok(b)) {
+		snprintf(msg, msglen, "source '%s': '%s' is not a valid bucket name", source, b);
+		g_free(b);
+		return EINVAL;
+	}
+	p = g_strdup(sep ? sep + 1 : "");
+	if (sep && *sep == ':' && p[0] == '/')
+		memmove(p, p + 1, strlen(p));
+	if (p[0] && !g_str_has_suffix(p, "/")) {
+		char *q = g_strconcat(p, "/", NULL);
+
+		g_free(p);
+		p = q;
+	}
+	*bucket = b;
+	*prefix = p;
+	return 0;
+}
+
+int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t msglen)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct parse_state st = {.o = o, .msg = msg, .msglen = msglen};
+	int r = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->uid = getuid();
+	o->gid = getgid();
+	o->umask = 022;
+	o->stat_ttl = 30;
+	o->negative_ttl = 5;
+	o->connect_timeout = 10;
+	o->request_timeout = 60;
+	o->retries = 5;
+	o->log_level = BFS_LOG_WARN;
+
+	if (fuse_opt_parse(&args, &st, opt_spec, opt_proc) != 0 || st.failed) {
+		if (!st.failed)
+			snprintf(msg, msglen, "cannot parse the command line");
+		r = EINVAL;
+		goto out;
+	}
+	if (o->show_help || o->show_version)
+		goto out;
+	if (!o->source) {
+		snprintf(msg, msglen, "missing the bucket to mount (see --help)");
+		r = EINVAL;
+		goto out;
+	}
+	if (!o->mountpoint) {
+		snprintf(msg, msglen, "missing the mountpoint (see --help)");
+		r = EINVAL;
+		goto out;
+	}
+	r = bfs_parse_source(o->source, &o->bucket, &o->prefix, msg, msglen);
+	if (r)
+		goto out;
+	if (o->anonymous && (o->profile || o->passwd_file)) {
+		snprintf(msg, msglen,
+			 "'anonymous' cannot be combined with profile= or passwd_file=");
+		r = EINVAL;
+	}
+out:
+	fuse_opt_free_args(&args);
+	return r;
+}
+
+void bfs_opts_clear(struct bfs_opts *o)
+{
+	g_free(o->source);
+	g_free(o->mountpoint);
+	g_free(o->bucket);
+	g_free(o->prefix);
+	g_free(o->endpoint);
+	g_free(o->region);
+	g_free(o->profile);
+	g_free(o->passwd_file);
+	g_free(o->ca_file);
+	memset(o, 0, sizeof(*o));
+}
+
+void bfs_opts_print_help(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"usage: %s SOURCE MOUNTPOINT [-o OPTION[,OPTION...]] [-f] [-d] [-s]\n"
+		"\n"
+		"Mount an S3 or S3-compatible bucket read-only.\n"
+		"SOURCE is s3://BUCKET[/PREFIX], BUCKET:/PREFIX or BUCKET.\n"
+		"\n"
+		"general:\n"
+		"  -h, --help               show this help and exit\n"
+		"  -V, --version            show the version and exit\n"
+		"  -f                       stay in the foreground\n"
+		"  -d, -o debug             debug output (implies -f)\n"
+		"  -s                       single-threaded\n"
+		"\n"
+		"object store (-o):\n"
+		"  endpoint=URL             S3-compatible endpoint (default: AWS for the region)\n"
+		"  region=NAME              region (default: AWS_REGION, AWS_DEFAULT_REGION,\n"
+		"                           the profile's region, else us-east-1)\n"
+		"  path_style               path-style URLs (default for endpoint= and dotted "
+		"names)\n"
+		"  virtual_host             virtual-hosted URLs (default on AWS when the name "
+		"allows)\n"
+		"  ca_file=FILE             CA certificates to trust (default: system store)\n"
+		"  insecure_skip_tls_verify do not verify the server's TLS certificate (unsafe)\n"
+		"  connect_timeout=SECS     connect timeout (default: 10)\n"
+		"  request_timeout=SECS     whole-request timeout, 0 for none (default: 60)\n"
+		"  retries=N                retries of a failed request (default: 5)\n"
+		"\n"
+		"credentials (-o; never put secrets on the command line):\n"
+		"  profile=NAME             profile from ~/.aws/credentials and ~/.aws/config\n"
+		"  passwd_file=FILE         file of ACCESS_KEY:SECRET_KEY, mode 0600 or stricter\n"
+		"  anonymous                unsigned requests, for public buckets\n"
+		"  (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN],\n"
+		"   then AWS_PROFILE or the default profile)\n"
+		"\n"
+		"file system (-o):\n"
+		"  ro                       read-only (always, for now)\n"
+		"  uid=N, gid=N             owner of every file (default: the mounting user)\n"
+		"  umask=OCTAL              permission bits to clear (default: 022)\n"
+		"  allow_other              let other users access the mount\n"
+		"  stat_ttl=SECS            how long attributes and listings are trusted (default: "
+		"30)\n"
+		"  negative_ttl=SECS        how long a missing name is trusted (default: 5)\n"
+		"  log_level=LEVEL          error, warn, info or debug (default: warn)\n",
+		prog);
+}

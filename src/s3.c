@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: MIT
+/*
+ * S3 protocol on top of the HTTP transport.
+ *
+ * Each operation builds one signed request (s3_attempt) and runs it under
+ * the retry policy (s3_call).  Whatever the server answers is checked before
+ * it is used: a ranged GET must come back as exactly the bytes asked for,
+ * of the version pinned at open; anything else is retried, then an error.
+ *
+ * Locks: s3->lock guards the fields marked below, which the mount-time
+ * probe may change (region after a redirect, listing encoding).  It is
+ * never held across a request.
+ */
+#include "bucketfs/s3.h"
+
+#include "bucketfs/log.h"
+#include "bucketfs/s3xml.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <string.h>
+#include <time.h>
+
+#define LIST_BODY_CAP (8u << 20)
+#define ERROR_BODY_CAP (64u << 10)
+
+struct s3 {
+	struct bfs_backend base;
+	struct bfs_http *http;
+	struct bfs_retry_policy retry;
+	enum bfs_addressing addressing;
+	bool aws; /* no endpoint= given: the host follows the region */
+	char *scheme;
+	char *endpoint_host; /* host[:port] of endpoint= */
+	char *bucket;
+	struct bfs_creds creds;
+
+	GMutex lock;
+	char *region;	   /* protected by lock */
+	bool url_encoding; /* protected by lock: ask for encoding-type=url */
+
+	GMutex stats_lock;
+	struct bfs_backend_stats stats; /* protected by stats_lock */
+};
+
+static struct s3 *to_s3(struct bfs_backend *be)
+{
+	return (struct s3 *)be;
+}
+
+static bool dns_compatible(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n < 3 || n > 63 || b[0] == '-' || b[n - 1] == '-')
+		return false;
+	for (const char *p = b; *p; p++)
+		if (!(g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '-'))
+			return false;
+	return true;
+}
+
+static bool use_vhost(const struct s3 *s3)
+{
+	if (s3->addressing == BFS_ADDR_VHOST)
+		return true;
+	if (s3->addressing == BFS_ADDR_PATH)
+		return false;
+	return s3->aws && dns_compatible(s3->bucket);
+}
+
+/* host[:port] for a request, given the current region. */
+static char *request_host(struct s3 *s3, const char *region)
+{
+	char *base = s3->aws ? g_strdup_printf("s3.%s.amazonaws.com", region)
+			     : g_strdup(s3->endpoint_host);
+	char *host = use_vhost(s3) ? g_strdup_printf("%s.%s", s3->bucket, base) : g_strdup(base);
+
+	g_free(base);
+	return host;
+}
+
+static char *encoded_path(struct s3 *s3, const char *key)
+{
+	GString *p = g_string_new("/");
+
+	if (!use_vhost(s3)) {
+		bfs_uri_encode(p, s3->bucket, strlen(s3->bucket), 0);
+		if (key)
+			g_string_append_c(p, '/');
+	}
+	if (key)
+		bfs_uri_encode(p, key, strlen(key), 1);
+	return g_string_free(p, FALSE);
+}
+
+struct attempt {
+	const char *method;
+	const char *key; /* NULL: the bucket itself */
+	const struct bfs_query_param *query;
+	size_t n_query;
+	const struct bfs_header *extra;
+	size_t n_extra;
+	void *dest;
+	size_t dest_cap;
+	size_t body_cap;
+	bool quiet; /* failures logged at debug level only */
+};
+
+/* One request, signed for the current region.  Returns the transport's
+ * result; the HTTP status is in @resp. */
+static int s3_attempt(struct s3 *s3, const struct attempt *a, struct bfs_http_response *resp)
+{
+	struct bfs_header hdrs[12];
+	size_t nh = 0;
+	char amz_date[17], *region, *host, *path, *query, *url, *auth = NULL;
+	struct bfs_http_request req = {0};
+	int r;
+
+	g_mutex_lock(&s3->lock);
+	region = g_strdup(s3->region);
+	g_mutex_unlock(&s3->lock);
+	host = request_host(s3, region);
+	path = encoded_path(s3, a->key);
+	query = bfs_sigv4_canonical_query(a->query, a->n_query);
+	url = g_strdup_printf("%s://%s%s%s%s", s3->scheme, host, path, *query ? "?" : "", query);
+
+	hdrs[nh++] = (struct bfs_header){"host", host};
+	for (size_t i = 0; i < a->n_extra && nh < 8; i++)
+		hdrs[nh++] = a->extra[i];
+	if (!s3->creds.anonymous) {
+		struct bfs_sigv4_key key = {s3->creds.access_key, s3->creds.secret_key, region,
+					    "s3"};
+		struct bfs_sigv4_request sr;
+
+		bfs_sigv4_amz_date((long long)time(NULL), amz_date);
+		hdrs[nh++] = (struct bfs_header){"x-amz-date", amz_date};
+		hdrs[nh++] = (struct bfs_header){"x-amz-content-sha256", BFS_SHA256_EMPTY};
+		if (s3->creds.session_token)
+			hdrs[nh++] = (struct bfs_header){"x-amz-security-token",
+							 s3->creds.session_token};
+		sr = (struct bfs_sigv4_request){a->method,	  path,	   query, hdrs, nh,
+						BFS_SHA256_EMPTY, amz_date};
+		auth = bfs_sigv4_authorization(&sr, &key, NULL);
+		if (!auth) {
+			r = EIO;
+			g_strlcpy(resp->error, "signing failed", sizeof(resp->error));
+			goto out;
+		}
+		hdrs[nh++] = (struct bfs_header){"authorization", auth};
+	}
+	req.method = a->method;
+	req.url = url;
+	req.headers = hdrs;
+	req.n_headers = nh;
+	req.dest = a->dest;
+	req.dest_cap = a->dest_cap;
+	req.body_cap = a->body_cap ? a->body_cap : ERROR_BODY_CAP;
+	r = bfs_http_perform(s3->http, &req, resp);
+	bfs_log(BFS_LOG_DEBUG, "%s %s -> %ld%s%s", a->method, url, resp->status, r ? " " : "",
+		r ? resp->error : "");
+out:
+	if (auth) {
+		OPENSSL_cleanse(auth, strlen(auth));
+		g_free(auth);
+	}
+	g_free(region);
+	g_free(host);
+	g_free(path);
+	g_free(query);
+	g_free(url);
+	return r;
+}
+
+/* What one attempt's outcome means. */
+enum verdict {
+	V_DONE,	 /* success: use the response */
+	V_RETRY, /* transient: try again if attempts remain */
+	V_FAIL,	 /* final: return the error */
+};
+
+/*
+ * Check a response that arrived with a 2xx status.  Returns V_DONE, or
+ * V_RETRY for an answer that is wrong in a way another attempt may fix, or
+ * V_FAIL with *err set.
+ */
+typedef enum verdict (*check_fn)(void *ctx, const struct bfs_http_response *resp, int *err);
+
+static int status_errno(long status)
+{
+	switch (status) {
+	case 404:
+		return ENOENT;
+	case 403:
+		return EACCES;
+	case 412:
+	case 416:
+		return ESTALE;
+	default:
+		return EIO;
+	}
+}
+
+static void count(struct s3 *s3, bool retry, bool error, size_t bytes)
+{
+	g_mutex_lock(&s3->stats_lock);
+	s3->stats.requests++;
+	s3->stats.retries += retry;
+	s3->stats.errors += error;
+	s3->stats.bytes_fetched += bytes;
+	g_mutex_unlock(&s3->stats_lock);
+}
+
+static char *error_code(const struct bfs_http_response *resp)
+{
+	struct bfs_s3_error e = {0};
+	char *code = NULL;
+
+	if (resp->body && resp->body->len &&
+	    bfs_s3xml_parse_error((const char *)resp->body->data, resp->body->len, &e) == 0) {
+		code = e.code;
+		e.code = NULL;
+	}
+	bfs_s3_error_clear(&e);
+	return code;
+}
+
+/* One line for a request that failed for good.  Missing keys and changed
+ * objects are ordinary answers, not worth a warning; nor is a probe's
+ * failure, which the caller reports in its own words. */
+static void log_failure(const struct attempt *a, int r, int err,
+			const struct bfs_http_response *resp)
+{
+	enum bfs_log_level level = BFS_LOG_WARN;
+	const char *what = a->key ? a->key : "(bucket)";
+	char *code;
+
+	if (err == ESTALE || err == ENOENT || a->quiet)
+		level = BFS_LOG_DEBUG;
+	if (r) {
+		bfs_log(level, "%s %s failed: %s", a->method, what, resp->error);
+		return;
+	}
+	code = error_code(resp);
+	bfs_log(level, "%s %s failed: HTTP %ld%s%s", a->method, what, resp->status, code ? " " : "",
+		code ? code : "");
+	g_free(code);
+}
+
+/*
+ * Run @a under the retry policy.  @max_retries overrides the policy when
+ * >= 0.  Returns 0 with the final response in @resp, or a positive errno.
+ */
+static int s3_call(struct s3 *s3, const struct attempt *a, check_fn check, void *ctx,
+		   int max_retries, struct bfs_http_response *resp)
+{
+	unsigned limit = max_retries >= 0 ? (unsigned)max_retries : s3->retry.max_retries;
+	int err = EIO;
+
+	for (unsigned attempt = 0;; attempt++) {
+		enum verdict v;
+		int r = s3_attempt(s3, a, resp);
+		long retry_after = -1;
+
+		if (r) {
+			v = bfs_http_transport_retryable(r) || r == EOVERFLOW ? V_RETRY : V_FAIL;
+			err = r == EOVERFLOW ? EIO : r;
+		} else if (resp->status >= 200 && resp->status < 300) {
+			err = 0;
+			v = check ? check(ctx, resp, &err) : V_DONE;
+		} else if (bfs_retry_status_retryable(resp->status)) {
+			v = V_RETRY;
+			err = EIO;
+			retry_after = resp->retry_after_s;
+		} else {
+			v = V_FAIL;
+			err = status_errno(resp->status);
+		}
+		if (v == V_DONE) {
+			count(s3, false, false, resp->body_len);
+			return 0;
+		}
+		if (v == V_RETRY && attempt < limit) {
+			unsigned ms = bfs_retry_delay_ms(&s3->retry, attempt + 1, retry_after);
+
+			count(s3, true, false, 0);
+			bfs_log(BFS_LOG_INFO, "%s %s: %s; retry %u of %u in %u ms", a->method,
+				a->key ? a->key : "(bucket)",
+				r ? resp->error : "transient server answer", attempt + 1, limit,
+				ms);
+			g_usleep((gulong)ms * 1000);
+			continue;
+		}
+		count(s3, false, true, 0);
+		log_failure(a, r, err, resp);
+		return err ? err : EIO;
+	}
+}
+
+/* --- HEAD ---------------------------------------------------------------- */
+
+static int s3_head(struct bfs_backend *be, const char *key, struct bfs_object_info *out)
+{
+	struct s3 *s3 = to_s3(be);
+	struct bfs_http_response resp = {0};
+	struct attempt a = {.method = "HEAD", .key = key};
+	int r;
+
+	r = s3_call(s3, &a, NULL, NULL, -1, &resp);
+	if (!r) {
+		if (resp.content_length < 0) {
+			bfs_log(BFS_LOG_WARN, "HEAD %s: no Content-Length in the answer", key);
+			r = EIO;
+		} else {
+			out->size = (uint64_t)resp.content_length;
+			out->etag = g_strdup(resp.etag);
+			out->mtime = resp.last_modified
+					     ? (int64_t)curl_getdate(resp.last_modified, NULL)
+					     : 0;
+			if (out->mtime < 0)
+				out->mtime = 0;
+		}
+	}
+	bfs_http_response_clear(&resp);
+	return r;
+}
+
+/* --- LIST ---------------------------------------------------------------- */
+
+struct list_ctx {
+	struct bfs_list_page *page;
+};
+
+static enum verdict check_list(void *ctx, const struct bfs_http_response *resp, int *err)
+{
+	struct list_ctx *lc = ctx;
+
+	bfs_list_page_clear(lc->page);
+	bfs_list_page_init(lc->page);
+	if (bfs_s3xml_parse_list((const char *)resp->body->data, resp->body->len, lc->page) != 0) {
+		bfs_log(BFS_LOG_WARN, "listing answer is not a valid ListBucketResult");
+		*err = EIO;
+		return V_RETRY;
+	}
+	return V_DONE;
+}
+
+static int list_with(struct s3 *s3, const char *prefix, bool delimit, const char *token,
+		     unsigned max_keys, bool url_encoding, int max_retries,
+		     struct bfs_list_page *out, struct bfs_http_response *resp)
+{
+	/* max_retries >= 0 only from the probe, which reports failures itself. */
+	bool quiet = max_retries >= 0;
+	struct bfs_query_param q[6];
+	size_t nq = 0;
+	char mk[16];
+	struct list_ctx lc = {out};
+	struct attempt a = {.method = "GET", .body_cap = LIST_BODY_CAP, .quiet = quiet};
+
+	g_snprintf(mk, sizeof(mk), "%u", max_keys);
+	q[nq++] = (struct bfs_query_param){"list-type", "2"};
+	if (delimit)
+		q[nq++] = (struct bfs_query_param){"delimiter", "/"};
+	q[nq++] = (struct bfs_query_param){"max-keys", mk};
+	q[nq++] = (struct bfs_query_param){"prefix", prefix};
+	if (token)
+		q[nq++] = (struct bfs_query_param){"continuation-token", token};
+	if (url_encoding)
+		q[nq++] = (struct bfs_query_param){"encoding-type", "url"};
+	a.query = q;
+	a.n_query = nq;
+	bfs_list_page_init(out);
+	return s3_call(s3, &a, check_list, &lc, max_retries, resp);
+}
+
+static int s3_list(struct bfs_backend *be, const char *prefix, bool delimit, const char *token,
+		   unsigned max_keys, struct bfs_list_page *out)
+{
+	struct s3 *s3 = to_s3(be);
+	struct bfs_http_response resp = {0};
+	bool enc;
+	int r;
+
+	g_mutex_lock(&s3->lock);
+	enc = s3->url_encoding;
+	g_mutex_unlock(&s3->lock);
+	r = list_with(s3, prefix, delimit, token, max_keys, enc, -1, out, &resp);
+	bfs_http_response_clear(&resp);
+	if (r)
+		bfs_list_page_clear(out);
+	return r;
+}
+
+/* --- ranged GET ---------------------------------------------------------- */
+
+struct get_ctx {
+	const char *key;
+	const char *etag;
+	uint64_t size;
+	uint64_t off;
+	size_t len;
+};
+
+static bool parse_content_range(const char *cr, uint64_t *first, uint64_t *last, uint64_t *total)
+{
+	unsigned long long a, b, t;
+	int consumed = 0;
+
+	if (!cr || sscanf(cr, "bytes %llu-%llu/%llu%n", &a, &b, &t, &consumed) != 3 ||
+	    cr[consumed] != '\0')
+		return false;
+	*first = a;
+	*last = b;
+	*total = t;
+	return true;
+}
+
+static enum verdict check_get(void *ctx, const struct bfs_http_response *resp, int *err)
+{
+	struct get_ctx *g = ctx;
+	uint64_t first, last, total;
+
+	if (g->etag && resp->etag && !bfs_etag_equal(g->etag, resp->etag)) {
+		bfs_log(BFS_LOG_INFO, "%s changed since it was opened (ETag %s, now %s)", g->key,
+			g->etag, resp->etag);
+		*err = ESTALE;
+		return V_FAIL;
+	}
+	if (resp->status == 200) {
+		/* A whole-object answer: the same bytes only if we asked for all. */
+		if (g->off == 0 && g->len == g->size && resp->body_len == g->len)
+			return V_DONE;
+		bfs_log(BFS_LOG_WARN, "GET %s: 200 (whole object) where 206 was asked", g->key);
+		*err = EIO;
+		return V_RETRY;
+	}
+	if (resp->status != 206 ||
+	    !parse_content_range(resp->content_range, &first, &last, &total)) {
+		bfs_log(BFS_LOG_WARN, "GET %s: answer %ld without a usable Content-Range", g->key,
+			resp->status);
+		*err = EIO;
+		return V_RETRY;
+	}
+	if (total != g->size) {
+		bfs_log(BFS_LOG_INFO, "%s changed size since it was opened (%llu, now %llu)",
+			g->key, (unsigned long long)g->size, (unsigned long long)total);
+		*err = ESTALE;
+		return V_FAIL;
+	}
+	if (first != g->off || last != g->off + g->len - 1 || resp->body_len != g->len) {
+		bfs_log(BFS_LOG_WARN, "GET %s: asked bytes %llu-%llu, got %s with %zu bytes",
+			g->key, (unsigned long long)g->off,
+			(unsigned long long)(g->off + g->len - 1), resp->content_range,
+			resp->body_len);
+		*err = EIO;
+		return V_RETRY;
+	}
+	return V_DONE;
+}
+
+static int s3_get_range(struct bfs_backend *be, const char *key, const char *etag, uint64_t size,
+			uint64_t off, void *dest, size_t len)
+{
+	struct s3 *s3 = to_s3(be);
+	struct bfs_http_response resp = {0};
+	struct get_ctx g = {key, etag, size, off, len};
+	struct bfs_header extra[2];
+	char range[64];
+	size_t ne = 0;
+	struct attempt a = {.method = "GET", .key = key, .dest = dest, .dest_cap = len};
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (off + len > size)
+		return EINVAL;
+	g_snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)off,
+		   (unsigned long long)(off + len - 1));
+	extra[ne++] = (struct bfs_header){"range", range};
+	if (etag)
+		extra[ne++] = (struct bfs_header){"if-match", etag};
+	a.extra = extra;
+	a.n_extra = ne;
+	r = s3_call(s3, &a, check_get, &g, -1, &resp);
+	bfs_http_response_clear(&resp);
+	return r;
+}
+
+/* --- mount-time probe ------------------------------------------------------ */
+
+static void describe_failure(struct s3 *s3, int r, const struct bfs_http_response *resp, char *msg,
+			     size_t msglen)
+{
+	bool transport = resp->status == 0;
+	char *code = transport ? NULL : error_code(resp);
+	char *host;
+
+	g_mutex_lock(&s3->lock);
+	host = request_host(s3, s3->region);
+	g_mutex_unlock(&s3->lock);
+	if (transport && r == EPROTO)
+		snprintf(msg, msglen, "TLS failure talking to %s://%s: %s (see ca_file=)",
+			 s3->scheme, host, resp->error);
+	else if (transport)
+		snprintf(msg, msglen, "cannot reach %s://%s: %s", s3->scheme, host,
+			 resp->error[0] ? resp->error : g_strerror(r));
+	else if (code && strcmp(code, "NoSuchBucket") == 0)
+		snprintf(msg, msglen, "bucket '%s' does not exist (NoSuchBucket)", s3->bucket);
+	else if (resp->status == 404)
+		snprintf(msg, msglen, "bucket '%s' not found at %s://%s (HTTP 404)", s3->bucket,
+			 s3->scheme, host);
+	else if (code && strcmp(code, "InvalidAccessKeyId") == 0)
+		snprintf(msg, msglen,
+			 "the access key id is not known to the server (InvalidAccessKeyId)");
+	else if (code && strcmp(code, "SignatureDoesNotMatch") == 0)
+		snprintf(msg, msglen,
+			 "the secret key does not match the access key (SignatureDoesNotMatch)");
+	else if (code && (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "InvalidToken") == 0))
+		snprintf(msg, msglen, "the session token is expired or invalid (%s)", code);
+	else if (resp->status == 403)
+		snprintf(msg, msglen, "access denied to bucket '%s' (%s)", s3->bucket,
+			 code ? code : "HTTP 403");
+	else
+		snprintf(msg, msglen, "unexpected answer from %s://%s: HTTP %ld%s%s", s3->scheme,
+			 host, resp->status, code ? " " : "", code ? code : "");
+	g_free(code);
+	g_free(host);
+}
+
+/* The region a redirect or a region error names, or NULL. */
+static char *redirect_region(const struct bfs_http_response *resp)
+{
+	struct bfs_s3_error e = {0};
+	char *region = NULL;
+
+	if (resp->status != 301 && resp->status != 400 && resp->status != 403)
+		return NULL;
+	if (resp->body && resp->body->len)
+		bfs_s3xml_parse_error((const char *)resp->body->data, resp->body->len, &e);
+	if (resp->status == 301 ||
+	    (e.code && (strcmp(e.code, "AuthorizationHeaderMalformed") == 0 ||
+			strcmp(e.code, "PermanentRedirect") == 0))) {
+		if (resp->bucket_region && *resp->bucket_region)
+			region = g_strdup(resp->bucket_region);
+		else if (e.region && *e.region)
+			region = g_strdup(e.region);
+	}
+	bfs_s3_error_clear(&e);
+	return region;
+}
+
+static int s3_probe(struct bfs_backend *be, char *msg, size_t msglen)
+{
+	struct s3 *s3 = to_s3(be);
+	struct bfs_http_response resp = {0};
+	struct bfs_list_page page;
+	bool followed = false;
+	int r;
+
+	/* Does the server take encoding-type=url?  One attempt tells. */
+	r = list_with(s3, "", true, NULL, 1, true, 0, &page, &resp);
+	bfs_list_page_clear(&page);
+	if (!r)
+		goto out;
+	if (r == EIO && (resp.status == 400 || resp.status == 500 || resp.status == 501)) {
+		bfs_log(BFS_LOG_INFO, "the server refuses encoding-type=url; listing without it");
+		g_mutex_lock(&s3->lock);
+		s3->url_encoding = false;
+		g_mutex_unlock(&s3->lock);
+	}
+	for (;;) {
+		char *region;
+
+		r = list_with(s3, "", true, NULL, 1, s3->url_encoding, (int)s3->retry.max_retries,
+			      &page, &resp);
+		bfs_list_page_clear(&page);
+		if (!r || followed)
+			break;
+		region = redirect_region(&resp);
+		if (!region)
+			break;
+		g_mutex_lock(&s3->lock);
+		if (strcmp(region, s3->region) == 0) {
+			g_mutex_unlock(&s3->lock);
+			g_free(region);
+			break;
+		}
+		bfs_log(BFS_LOG_INFO, "bucket '%s' is in region %s, not %s: following", s3->bucket,
+			region, s3->region);
+		g_free(s3->region);
+		s3->region = region;
+		g_mutex_unlock(&s3->lock);
+		followed = true;
+	}
+out:
+	if (r)
+		describe_failure(s3, r, &resp, msg, msglen);
+	bfs_http_response_clear(&resp);
+	return r;
+}
+
+static void s3_get_stats(struct bfs_backend *be, struct bfs_backend_stats *out)
+{
+	struct s3 *s3 = to_s3(be);
+
+	g_mutex_lock(&s3->stats_lock);
+	*out = s3->stats;
+	g_mutex_unlock(&s3->stats_lock);
+}
+
+static void s3_destroy(struct bfs_backend *be)
+{
+	struct s3 *s3 = to_s3(be);
+
+	g_free(s3->scheme);
+	g_free(s3->endpoint_host);
+	g_free(s3->bucket);
+	g_free(s3->region);
+	bfs_creds_clear(&s3->creds);
+	g_mutex_clear(&s3->lock);
+	g_mutex_clear(&s3->stats_lock);
+	g_free(s3);
+}
+
+static const struct bfs_backend_ops s3_ops = {
+	.name = "s3",
+	.probe = s3_probe,
+	.head = s3_head,
+	.list = s3_list,
+	.get_range = s3_get_range,
+	.get_stats = s3_get_stats,
+	.destroy = s3_destroy,
+};
+
+static int parse_endpoint(struct s3 *s3, const char *endpoint, char *msg, size_t msglen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	int r = 0;
+
+	if (!u || curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(msg, msglen, "endpoint '%s' is not a valid URL", endpoint);
+		r = EINVAL;
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	if (path && strcmp(path, "/") != 0 && *path) {
+		snprintf(msg, msglen, "endpoint '%s' must not have a path", endpoint);
+		r = EINVAL;
+		goto out;
+	}
+	s3->scheme = g_ascii_strdown(scheme, -1);
+	s3->endpoint_host = port ? g_strdup_printf("%s:%s", host, port) : g_strdup(host);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int bfs_s3_create(const struct bfs_s3_conf *conf, struct bfs_http *http, struct bfs_backend **out,
+		  char *msg, size_t msglen)
+{
+	struct s3 *s3 = g_new0(struct s3, 1);
+	int r;
+
+	s3->base.ops = &s3_ops;
+	s3->http = http;
+	s3->retry = conf->retry;
+	s3->addressing = conf->addressing;
+	s3->bucket = g_strdup(conf->bucket);
+	s3->region = g_strdup(conf->region ? conf->region : "us-east-1");
+	s3->url_encoding = true;
+	g_mutex_init(&s3->lock);
+	g_mutex_init(&s3->stats_lock);
+	s3->creds.anonymous = conf->creds->anonymous;
+	s3->creds.access_key = g_strdup(conf->creds->access_key);
+	s3->creds.secret_key = g_strdup(conf->creds->secret_key);
+	s3->creds.session_token = g_strdup(conf->creds->session_token);
+	s3->creds.source = g_strdup(conf->creds->source);
+	if (conf->endpoint) {
+		r = parse_endpoint(s3, conf->endpoint, msg, msglen);
+		if (r) {
+			s3_destroy(&s3->base);
+			return r;
+		}
+	} else {
+		s3->aws = true;
+		s3->scheme = g_strdup("https");
+	}
+	if (s3->addressing == BFS_ADDR_VHOST && !dns_compatible(s3->bucket))
+		bfs_log(BFS_LOG_WARN, "bucket '%s' is not DNS-compatible; virtual_host may fail",
+			s3->bucket);
+	*out = &s3->base;
+	return 0;
+}
+
+void bfs_s3_describe(struct bfs_backend *be, const char *key, char **url, char **path)
+{
+	struct s3 *s3 = to_s3(be);
+	char *host = request_host(s3, s3->region);
+
+	*path = encoded_path(s3, key);
+	*url = g_strdup_printf("%s://%s%s", s3->scheme, host, *path);
+	g_free(host);
+}
