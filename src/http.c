@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IDLE_HANDLES_MAX 64
@@ -28,6 +29,7 @@ struct bfs_http {
 struct transfer {
 	const struct bfs_http_request *req;
 	struct bfs_http_response *resp;
+	long status; /* of the response being received, from its status line */
 	bool overflow;
 };
 
@@ -133,14 +135,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct transfer *t = ctx;
 	size_t n = size * nmemb;
-	size_t cap = t->req->dest ? t->req->dest_cap
-				  : (t->req->body_cap ? t->req->body_cap : DEFAULT_BODY_CAP);
+	/* Only a success body goes to the caller's buffer; an error document
+	 * is collected on the side (and capped) so it can be read. */
+	bool to_dest = t->req->dest && t->status >= 200 && t->status < 300;
+	size_t cap = to_dest ? t->req->dest_cap
+			     : (t->req->body_cap ? t->req->body_cap : DEFAULT_BODY_CAP);
 
+	if (!to_dest && !t->resp->body)
+		t->resp->body = g_byte_array_new();
 	if (t->resp->body_len + n > cap) {
 		t->overflow = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
-	if (t->req->dest)
+	if (to_dest)
 		memcpy((char *)t->req->dest + t->resp->body_len, data, n);
 	else
 		g_byte_array_append(t->resp->body, (const guint8 *)data, (guint)n);
@@ -189,8 +196,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	char *v;
 
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		const char *sp = memchr(data, ' ', n);
+
 		/* A new response (after 100-continue, say): forget the old one. */
 		reset_headers(resp);
+		t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		return n;
 	}
 	take_header(&resp->etag, header_value(data, n, "etag"));

@@ -40,8 +40,9 @@ struct bfs_http_request {
 	const struct bfs_header *headers;
 	size_t n_headers;
 	/*
-	 * Body sink.  With @dest set, the body is written straight into
+	 * Body sink.  With @dest set, a 2xx body is written straight into
 	 * @dest (capacity @dest_cap); a longer body fails with EOVERFLOW.
+	 * Other statuses' bodies (error documents) are collected as below.
 	 * Without it, the body is collected in the response, at most
 	 * @body_cap bytes (0 means 1 MiB); a longer one fails with EOVERFLOW.
 	 */
@@ -52,7 +53,7 @@ struct bfs_http_request {
 
 struct bfs_http_response {
 	long status;
-	GByteArray *body; /* collected body, when no @dest was given */
+	GByteArray *body; /* collected body (NULL when it went to @dest) */
 	size_t body_len;  /* bytes of body received (either sink) */
 	char *etag;
 	char *content_range;

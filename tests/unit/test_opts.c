@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/* Command line and -o parsing: sources, every option, and bad values. */
+#include "bucketfs/opts.h"
+
+#include "testutil.h"
+
+#include <glib.h>
+#include <stdarg.h>
+#include <string.h>
+
+static int parse(struct bfs_opts *o, char *msg, const char *first, ...)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	va_list ap;
+	int r;
+
+	g_ptr_array_add(argv, "bucketfs");
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		g_ptr_array_add(argv, (gpointer)a);
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+	r = bfs_opts_parse((int)argv->len - 1, (char **)argv->pdata, o, msg, 256);
+	g_ptr_array_free(argv, TRUE);
+	return r;
+}
+
+START_TEST(sources)
+{
+	static const struct {
+		const char *src, *bucket, *prefix;
+	} ok[] = {
+		{"s3://b", "b", ""},
+		{"s3://b/", "b", ""},
+		{"s3://b/p", "b", "p/"},
+		{"s3://b/p/q/", "b", "p/q/"},
+		{"b", "b", ""},
+		{"b:/data", "b", "data/"},
+		{"my.bucket-1", "my.bucket-1", ""},
+		{"b/sub", "b", "sub/"},
+	};
+	char msg[256];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+		char *b, *p;
+
+		ck_assert_msg(bfs_parse_source(ok[i].src, &b, &p, msg, sizeof(msg)) == 0, "%s: %s",
+			      ok[i].src, msg);
+		ck_assert_str_eq(b, ok[i].bucket);
+		ck_assert_str_eq(p, ok[i].prefix);
+		g_free(b);
+		g_free(p);
+	}
+	static const char *const bad[] = {"", "s3://", "gs://x", "bad name", "s3://a*b/c"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *b, *p;
+
+		ck_assert_msg(bfs_parse_source(bad[i], &b, &p, msg, sizeof(msg)) == EINVAL, "%s",
+			      bad[i]);
+		ck_assert(strlen(msg) > 0);
+	}
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct bfs_opts o;
+	char msg[256];
+
+	ck_assert_int_eq(parse(&o, msg, "s3://b/p", "/mnt", NULL), 0);
+	ck_assert_str_eq(o.bucket, "b");
+	ck_assert_str_eq(o.prefix, "p/");
+	ck_assert_str_eq(o.mountpoint, "/mnt");
+	ck_assert_int_eq(o.addressing, BFS_ADDR_AUTO);
+	ck_assert(o.stat_ttl == 30 && o.negative_ttl == 5);
+	ck_assert_uint_eq(o.umask, 022);
+	ck_assert_uint_eq(o.retries, 5);
+	ck_assert(!o.foreground && !o.anonymous && !o.insecure_tls);
+	bfs_opts_clear(&o);
+}
+END_TEST
+
+START_TEST(every_option)
+{
+	struct bfs_opts o;
+	char msg[256] = "";
+
+	ck_assert_msg(parse(&o, msg, "b", "/m", "-f", "-o",
+			    "endpoint=http://127.0.0.1:9000,region=eu-west-1,path_style,"
+			    "profile=p,ro,uid=12,gid=34,umask=027,allow_other,stat_ttl=1.5,"
+			    "negative_ttl=0,connect_timeout=2,request_timeout=0,retries=7,"
+			    "ca_file=/etc/ca.pem,insecure_skip_tls_verify,log_level=debug",
+			    NULL) == 0,
+		      "%s", msg);
+	ck_assert_str_eq(o.endpoint, "http://127.0.0.1:9000");
+	ck_assert_str_eq(o.region, "eu-west-1");
+	ck_assert_int_eq(o.addressing, BFS_ADDR_PATH);
+	ck_assert_str_eq(o.profile, "p");
+	ck_assert_uint_eq(o.uid, 12);
+	ck_assert_uint_eq(o.gid, 34);
+	ck_assert_uint_eq(o.umask, 027);
+	ck_assert(o.allow_other && o.foreground && o.insecure_tls);
+	ck_assert(o.stat_ttl == 1.5 && o.negative_ttl == 0);
+	ck_assert(o.connect_timeout == 2 && o.request_timeout == 0);
+	ck_assert_uint_eq(o.retries, 7);
+	ck_assert_str_eq(o.ca_file, "/etc/ca.pem");
+	ck_assert_int_eq(o.log_level, 3);
+	bfs_opts_clear(&o);
+
+	ck_assert_int_eq(parse(&o, msg, "b", "/m", "-o", "virtual_host,anonymous", NULL), 0);
+	ck_assert_int_eq(o.addressing, BFS_ADDR_VHOST);
+	ck_assert(o.anonymous);
+	bfs_opts_clear(&o);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+	static const char *const bad[] = {
+		"nonsense",	    "uid=abc",
+		"uid=-1",	    "umask=999",
+		"stat_ttl=x",	    "stat_ttl=-1",
+		"retries=1000",	    "endpoint=ftp://x",
+		"endpoint=",	    "connect_timeout=0",
+		"log_level=loud",   "region=",
+		"negative_ttl=inf", "anonymous,profile=x",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		struct bfs_opts o;
+		char msg[256] = "";
+
+		ck_assert_msg(parse(&o, msg, "b", "/m", "-o", bad[i], NULL) == EINVAL,
+			      "accepted %s", bad[i]);
+		ck_assert_msg(strlen(msg) > 0, "no message for %s", bad[i]);
+		bfs_opts_clear(&o);
+	}
+	{
+		struct bfs_opts o;
+		char msg[256] = "";
+
+		ck_assert_int_eq(parse(&o, msg, "b", NULL), EINVAL);
+		ck_assert(strstr(msg, "mountpoint"));
+		bfs_opts_clear(&o);
+		ck_assert_int_eq(parse(&o, msg, "b", "/m", "extra", NULL), EINVAL);
+		bfs_opts_clear(&o);
+	}
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	struct bfs_opts o;
+	char msg[256];
+
+	ck_assert_int_eq(parse(&o, msg, "--help", NULL), 0);
+	ck_assert(o.show_help);
+	bfs_opts_clear(&o);
+	ck_assert_int_eq(parse(&o, msg, "--version", NULL), 0);
+	ck_assert(o.show_version);
+	bfs_opts_clear(&o);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("opts");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, sources);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, every_option);
+	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, help_and_version);
+	suite_add_tcase(s, tc);
+	return bfs_run_suite(s);
+}
