@@ -328,6 +328,7 @@ int bfs_http_perform(struct bfs_http *http, const struct bfs_http_request *req,
 			g_strlcpy(resp->error, errbuf[0] ? errbuf : curl_easy_strerror(rc),
 				  sizeof(resp->error));
 	}
+	resp->transport_err = r;
 	curl_slist_free_all(hdrs);
 	handle_put(http, h);
 
@@ -348,5 +349,6 @@ void bfs_http_response_clear(struct bfs_http_response *resp)
 	resp->body = NULL;
 	resp->body_len = 0;
 	resp->status = 0;
+	resp->transport_err = 0;
 	resp->error[0] = '\0';
 }

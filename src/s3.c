@@ -264,8 +264,10 @@ static int s3_call(struct s3 *s3, const struct attempt *a, check_fn check, void 
 		long retry_after = -1;
 
 		if (r) {
+			/* Network trouble is EIO to callers; the cause stays in
+			 * resp->transport_err for messages. */
 			v = bfs_http_transport_retryable(r) || r == EOVERFLOW ? V_RETRY : V_FAIL;
-			err = r == EOVERFLOW ? EIO : r;
+			err = EIO;
 		} else if (resp->status >= 200 && resp->status < 300) {
 			err = 0;
 			v = check ? check(ctx, resp, &err) : V_DONE;
@@ -492,19 +494,18 @@ static int s3_get_range(struct bfs_backend *be, const char *key, const char *eta
 static void describe_failure(struct s3 *s3, int r, const struct bfs_http_response *resp, char *msg,
 			     size_t msglen)
 {
-	bool transport = resp->status == 0;
+	bool transport = resp->transport_err != 0;
 	char *code = transport ? NULL : error_code(resp);
 	char *host;
 
 	g_mutex_lock(&s3->lock);
 	host = request_host(s3, s3->region);
 	g_mutex_unlock(&s3->lock);
-	if (transport && r == EPROTO)
+	if (transport && resp->transport_err == EPROTO)
 		snprintf(msg, msglen, "TLS failure talking to %s://%s: %s (see ca_file=)",
 			 s3->scheme, host, resp->error);
 	else if (transport)
-		snprintf(msg, msglen, "cannot reach %s://%s: %s", s3->scheme, host,
-			 resp->error[0] ? resp->error : g_strerror(r));
+		snprintf(msg, msglen, "cannot reach %s://%s: %s", s3->scheme, host, resp->error);
 	else if (code && strcmp(code, "NoSuchBucket") == 0)
 		snprintf(msg, msglen, "bucket '%s' does not exist (NoSuchBucket)", s3->bucket);
 	else if (resp->status == 404)

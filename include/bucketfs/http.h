@@ -61,6 +61,7 @@ struct bfs_http_response {
 	char *bucket_region;	/* x-amz-bucket-region */
 	int64_t content_length; /* -1 when absent */
 	long retry_after_s;	/* -1 when absent */
+	int transport_err;	/* the errno perform() returned, 0 when none */
 	char error[256];	/* transport failure text, "" when none */
 };
 

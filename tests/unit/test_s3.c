@@ -358,7 +358,7 @@ START_TEST(unreachable_endpoint)
 
 	ck_assert_int_eq(bfs_http_create(&hc, &h2), 0);
 	ck_assert_int_eq(bfs_s3_create(&sc, h2, &b2, msg, sizeof(msg)), 0);
-	ck_assert_int_eq(b2->ops->probe(b2, msg, sizeof(msg)), ECONNREFUSED);
+	ck_assert_int_eq(b2->ops->probe(b2, msg, sizeof(msg)), EIO);
 	ck_assert(strstr(msg, "cannot reach http://127.0.0.1:1"));
 	b2->ops->destroy(b2);
 	bfs_http_destroy(&h2);

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The test lab: s3rver (plain and TLS) and the fault proxy on 127.0.0.1, with
+# the test data set uploaded and a local reference copy of it.
+#
+#   lab.sh start [LAB_DIR]   start (or reuse) the lab; writes LAB_DIR/env
+#   lab.sh stop  [LAB_DIR]   stop what start started
+#
+# Environment: BFS_LAB_BIG_GIB (default 4.25): size of the big object, 0 for none.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:?usage: lab.sh start|stop [LAB_DIR]}
+lab=${2:-${BFS_LAB_DIR:-$here/../../build/lab}}
+mkdir -p "$lab"
+lab=$(cd "$lab" && pwd)
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "lab: nothing listens on port $1" >&2
+	return 1
+}
+
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+stop() {
+	[ -f "$lab/env" ] || return 0
+	# shellcheck disable=SC1091
+	. "$lab/env"
+	for p in ${LAB_PIDS:-}; do kill "$p" 2>/dev/null || true; done
+	rm -f "$lab/env"
+}
+
+start() {
+	if [ -f "$lab/env" ]; then
+		# shellcheck disable=SC1091
+		. "$lab/env"
+		ok=1
+		for p in $LAB_PIDS; do alive "$p" || ok=0; done
+		[ $ok = 1 ] && { echo "lab: already running in $lab"; return 0; }
+		stop
+	fi
+	[ -x "$here/node_modules/.bin/s3rver" ] || (cd "$here" && npm ci --no-audit --no-fund --silent)
+	mkdir -p "$lab/s3data" "$lab/src"
+	if [ ! -f "$lab/cert.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+			-addext "subjectAltName=IP:127.0.0.1" \
+			-keyout "$lab/key.pem" -out "$lab/cert.pem" 2>/dev/null
+	fi
+	s3_port=$(free_port); tls_port=$(free_port); proxy_port=$(free_port)
+	# s3rver encrypts continuation tokens with DES: OpenSSL 3 has it only in
+	# its legacy provider, without which truncated listings answer 500.
+	export NODE_OPTIONS=--openssl-legacy-provider
+	"$here/node_modules/.bin/s3rver" -d "$lab/s3data" -a 127.0.0.1 -p "$s3_port" --silent \
+		>"$lab/s3rver.log" 2>&1 &
+	pid1=$!
+	"$here/node_modules/.bin/s3rver" -d "$lab/s3data" -a 127.0.0.1 -p "$tls_port" --silent \
+		--key "$lab/key.pem" --cert "$lab/cert.pem" >"$lab/s3rver-tls.log" 2>&1 &
+	pid2=$!
+	/usr/bin/python3 "$here/faultproxy.py" "$proxy_port" "$s3_port" >"$lab/proxy.log" 2>&1 &
+	pid3=$!
+	cat >"$lab/env" <<ENV
+LAB_DIR=$lab
+LAB_S3_PORT=$s3_port
+LAB_TLS_PORT=$tls_port
+LAB_PROXY_PORT=$proxy_port
+LAB_SRC=$lab/src
+LAB_CA=$lab/cert.pem
+LAB_PIDS="$pid1 $pid2 $pid3"
+ENV
+	wait_port "$s3_port"; wait_port "$tls_port"; wait_port "$proxy_port"
+	big=${BFS_LAB_BIG_GIB:-4.25}
+	if [ ! -f "$lab/populated-$big" ]; then
+		echo "lab: uploading the test data set (big object: $big GiB)..."
+		/usr/bin/python3 "$here/populate.py" "http://127.0.0.1:$s3_port" lab "$lab/src" \
+			--many 10000 --big-gib "$big"
+		touch "$lab/populated-$big"
+	fi
+	echo "lab: running in $lab (s3rver :$s3_port, tls :$tls_port, proxy :$proxy_port)"
+}
+
+case "$cmd" in
+start) start ;;
+stop) stop ;;
+*) echo "usage: lab.sh start|stop [LAB_DIR]" >&2; exit 2 ;;
+esac
