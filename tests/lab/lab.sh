@@ -6,7 +6,8 @@
 #   lab.sh start [LAB_DIR]   start (or reuse) the lab; writes LAB_DIR/env
 #   lab.sh stop  [LAB_DIR]   stop what start started
 #
-# Environment: BFS_LAB_BIG_GIB (default 4.25): size of the big object, 0 for none.
+# Environment: BFS_LAB_BIG_GIB (default 4.25): size of the big object, 0 for none;
+# BFS_LAB_MANY (default 10000): objects in many/; BFS_LAB_KEEP: stop does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:?usage: lab.sh start|stop [LAB_DIR]}
@@ -30,6 +31,10 @@ wait_port() {
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
 stop() {
+	if [ -n "${BFS_LAB_KEEP:-}" ]; then
+		echo "lab: kept running (BFS_LAB_KEEP)"
+		return 0
+	fi
 	[ -f "$lab/env" ] || return 0
 	# shellcheck disable=SC1091
 	. "$lab/env"
@@ -76,11 +81,12 @@ LAB_PIDS="$pid1 $pid2 $pid3"
 ENV
 	wait_port "$s3_port"; wait_port "$tls_port"; wait_port "$proxy_port"
 	big=${BFS_LAB_BIG_GIB:-4.25}
-	if [ ! -f "$lab/populated-$big" ]; then
-		echo "lab: uploading the test data set (big object: $big GiB)..."
+	many=${BFS_LAB_MANY:-10000}
+	if [ ! -f "$lab/populated-$big-$many" ]; then
+		echo "lab: uploading the test data set (big object: $big GiB, $many small ones)..."
 		/usr/bin/python3 "$here/populate.py" "http://127.0.0.1:$s3_port" lab "$lab/src" \
-			--many 10000 --big-gib "$big"
-		touch "$lab/populated-$big"
+			--many "$many" --big-gib "$big"
+		touch "$lab/populated-$big-$many"
 	fi
 	echo "lab: running in $lab (s3rver :$s3_port, tls :$tls_port, proxy :$proxy_port)"
 }

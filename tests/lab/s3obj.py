@@ -12,6 +12,11 @@ c = botocore.session.get_session().create_client(
     "s3", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="S3RVER",
     aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}))
 if op == "put":
+    try:
+        c.create_bucket(Bucket=bucket)
+    except Exception as e:  # already there
+        if "BucketAlready" not in str(e):
+            raise
     with open(sys.argv[5], "rb") as f:
         c.put_object(Bucket=bucket, Key=key, Body=f.read())
 elif op == "delete":
