@@ -89,7 +89,7 @@ def curl_parallel(ep, key, size, part=8 << 20, conns=8):
             cfg.write('url = "%s/lab/%s"\nrange = "%d-%d"\noutput = "/dev/null"\n' %
                       (ep, key, off, end))
     try:
-        sh("curl -s --fail --parallel --parallel-max %d --aws-sigv4 aws:amz:us-east-1:s3 "
+        sh("curl -s --no-progress-meter --fail --parallel --parallel-max %d --aws-sigv4 aws:amz:us-east-1:s3 "
            "--user %s:%s -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -K %s" %
            (conns, AK, SK, cfg.name))
     finally:
