@@ -354,6 +354,15 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+static void close_file(struct bfs_fs *fs, struct open_file *of)
+{
+	if (of->pin.stream && fs->rd->ops->close)
+		fs->rd->ops->close(fs->rd, of->pin.stream);
+	g_free(of->pin.key);
+	g_free(of->pin.etag);
+	g_free(of);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct bfs_fs *fs = req_fs(req);
@@ -379,14 +388,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	of->pin.key = file_key(fs, info.path);
 	of->pin.etag = g_strdup(info.attr.etag);
 	of->pin.size = info.attr.size;
+	of->pin.stream = fs->rd->ops->open ? fs->rd->ops->open(fs->rd, &of->pin) : NULL;
 	fi->keep_cache = bfs_inodes_note_open(fs->inodes, ino, info.attr.etag);
 	fi->fh = (uint64_t)(uintptr_t)of;
 	bfs_node_info_clear(&info);
-	if (fuse_reply_open(req, fi) != 0) {
-		g_free(of->pin.key);
-		g_free(of->pin.etag);
-		g_free(of);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		close_file(fs, of);
 }
 
 static void read_done(void *ctx, int err, const struct iovec *iov, int iovcnt)
@@ -414,11 +421,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
-	g_free(of->pin.key);
-	g_free(of->pin.etag);
-	g_free(of);
+	close_file(req_fs(req), (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -500,8 +503,47 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	fuse_reply_err(req, EROFS);
 }
 
+/* Statistics are read as an extended attribute of the root: no name in the
+ * bucket's namespace is taken, and any tool (getfattr) can read them. */
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct bfs_fs *fs = req_fs(req);
+	GString *text;
+
+	if (ino != BFS_ROOT_INO || strcmp(name, BFS_STATS_XATTR) != 0 || !fs->conf.stats) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	text = g_string_new(NULL);
+	fs->conf.stats(fs->conf.stats_ctx, text);
+	if (size == 0)
+		fuse_reply_xattr(req, text->len);
+	else if (size < text->len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, text->str, text->len);
+	g_string_free(text, TRUE);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct bfs_fs *fs = req_fs(req);
+	static const char names[] = BFS_STATS_XATTR;
+	size_t len = ino == BFS_ROOT_INO && fs->conf.stats ? sizeof(names) : 0;
+
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, names, len);
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
+	/* 1 MiB requests: libfuse derives max_pages from max_write. */
+	conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	/* Always plus: the attributes come with the listing for free. */
@@ -534,6 +576,8 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.releasedir = op_releasedir,
 	.statfs = op_statfs,
 	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
 };
 

@@ -4,11 +4,13 @@
  * credentials, the bucket itself) while errors can still reach the
  * terminal, then mount, detach and serve.  The only place that exits.
  */
+#include "bucketfs/cache.h"
 #include "bucketfs/creds.h"
 #include "bucketfs/fs.h"
 #include "bucketfs/http.h"
 #include "bucketfs/log.h"
 #include "bucketfs/opts.h"
+#include "bucketfs/pool.h"
 #include "bucketfs/reader.h"
 #include "bucketfs/s3.h"
 
@@ -20,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #define MSG_LEN 512
 
@@ -35,6 +39,88 @@ static int fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return 1;
+}
+
+/* What `bucketfs stats` shows: every layer's counters, read live. */
+struct mount_parts {
+	struct bfs_http *http;
+	struct bfs_backend *be;
+	struct bfs_pool *pool;
+	struct bfs_cache *cache;
+};
+
+static void format_stats(void *ctx, GString *out)
+{
+	struct mount_parts *m = ctx;
+	struct bfs_pool_stats ps;
+	struct bfs_cache_stats cs;
+	struct bfs_backend_stats bs;
+	struct bfs_http_stats hs;
+
+	bfs_pool_get_stats(m->pool, &ps);
+	bfs_cache_get_stats(m->cache, &cs);
+	m->be->ops->get_stats(m->be, &bs);
+	bfs_http_get_stats(m->http, &hs);
+	g_string_append_printf(out, "pool.class   taken returned fresh reused idle held_bytes "
+				    "in_use_bytes high_water\n");
+	for (unsigned i = 0; i < ps.n_classes; i++) {
+		const struct bfs_pool_class_stats *c = &ps.cls[i];
+
+		g_string_append_printf(out,
+				       "pool.%-7zuK %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+				       " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+				       " %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+				       " %" G_GUINT64_FORMAT "\n",
+				       c->size >> 10, c->taken, c->returned, c->fresh, c->reused,
+				       c->idle, c->bytes_held, c->bytes_in_use, c->high_water);
+	}
+#define P(name, v) g_string_append_printf(out, "%s %" G_GUINT64_FORMAT "\n", name, (guint64)(v))
+	P("pool.taken", ps.total.taken);
+	P("pool.returned", ps.total.returned);
+	P("pool.fresh", ps.total.fresh);
+	P("pool.reused", ps.total.reused);
+	P("pool.bytes_held", ps.total.bytes_held);
+	P("pool.bytes_in_use", ps.total.bytes_in_use);
+	P("pool.high_water", ps.total.high_water);
+	P("pool.shrunk", ps.shrunk);
+	P("pool.refused", ps.refused);
+	P("cache.reads", cs.reads);
+	P("cache.hits", cs.hits);
+	P("cache.misses", cs.misses);
+	P("cache.joined", cs.joined);
+	P("cache.evictions", cs.evictions);
+	P("cache.bytes_cached", cs.bytes_cached);
+	P("cache.extents", cs.extents);
+	P("cache.fetches", cs.fetches);
+	P("cache.fetch_errors", cs.fetch_errors);
+	P("cache.bytes_fetched", cs.bytes_fetched);
+	P("cache.prefetches", cs.prefetches);
+	P("cache.prefetch_bytes", cs.prefetch_bytes);
+	P("cache.prefetch_cancelled", cs.prefetch_cancelled);
+	P("cache.prefetch_skipped", cs.prefetch_skipped);
+	P("store.requests", bs.requests);
+	P("store.retries", bs.retries);
+	P("store.errors", bs.errors);
+	P("store.bytes", bs.bytes_fetched);
+	P("http.requests", hs.requests);
+	P("http.transport_errors", hs.transport_errors);
+	P("http.bytes_received", hs.bytes_received);
+#undef P
+}
+
+/* `bucketfs stats MOUNTPOINT`: print a mounted bucketfs's statistics. */
+static int stats_command(const char *mountpoint)
+{
+	char buf[16384];
+	ssize_t n = getxattr(mountpoint, BFS_STATS_XATTR, buf, sizeof(buf));
+
+	if (n < 0) {
+		if (errno == ENODATA || errno == ENOTSUP)
+			return fail("%s is not a bucketfs mount", mountpoint);
+		return fail("cannot read statistics of %s: %s", mountpoint, g_strerror(errno));
+	}
+	fwrite(buf, 1, (size_t)n, stdout);
+	return 0;
 }
 
 /* fsname is shown by mount(8) and df: the source, with separators escaped. */
@@ -121,13 +207,17 @@ int main(int argc, char **argv)
 	struct bfs_creds creds = {0};
 	struct bfs_http *http = NULL;
 	struct bfs_backend *be = NULL;
-	struct bfs_reader *rd = NULL;
+	struct bfs_pool *pool = NULL;
+	struct bfs_cache *cache = NULL;
+	struct mount_parts parts = {0};
 	struct bfs_fs *fs = NULL;
 	char msg[MSG_LEN] = "", mountpoint[PATH_MAX], *region = NULL;
 	struct stat st;
 	int status = 1;
 
 	bfs_log_install_fuse();
+	if (argc == 3 && strcmp(argv[1], "stats") == 0)
+		return stats_command(argv[2]);
 	if (bfs_opts_parse(argc, argv, &o, msg, sizeof(msg)) != 0) {
 		fail("%s", msg);
 		bfs_opts_clear(&o);
@@ -197,22 +287,60 @@ int main(int argc, char **argv)
 		fail("%s", msg);
 		goto out;
 	}
-	bfs_direct_reader_create(be, &rd);
+	{
+		struct bfs_cache_conf cc;
+		struct bfs_pool_conf pc;
+
+		bfs_cache_default_conf(&cc, (uint64_t)sysconf(_SC_PHYS_PAGES) *
+						    (uint64_t)sysconf(_SC_PAGESIZE));
+		if (o.cache_size)
+			cc.cache_size = o.cache_size;
+		if (o.part_size)
+			cc.part_size = o.part_size;
+		if (o.max_ranges)
+			cc.max_ranges = o.max_ranges;
+		if (o.max_readahead)
+			cc.max_readahead = o.max_readahead;
+		if (cc.part_size > cc.cache_size / 2) {
+			fail("part_size (%zu) must be at most half of cache_size (%zu)",
+			     cc.part_size, cc.cache_size);
+			goto out;
+		}
+		bfs_pool_default_conf(&pc);
+		bfs_pool_conf_add_class(&pc, cc.part_size);
+		pc.enabled = o.buffer_pool;
+		pc.max_idle_per_class = o.buffer_pool_size;
+		pc.idle_shrink_s = o.pool_idle_shrink;
+		/* The cache keeps itself within cache_size (demand reads may pass it
+		 * by what is in flight); the pool's cap is the hard stop above that. */
+		pc.max_bytes = cc.cache_size + (size_t)cc.max_ranges * cc.part_size + (64u << 20);
+		if (bfs_pool_create(&pc, &pool) != 0 ||
+		    bfs_cache_create(&cc, be, pool, &cache) != 0) {
+			fail("%s", "cannot set up the read cache");
+			goto out;
+		}
+		bfs_log(BFS_LOG_INFO, "cache %zu MiB, parts of %zu MiB, %u ranges at once, pool %s",
+			cc.cache_size >> 20, cc.part_size >> 20, cc.max_ranges,
+			pc.enabled ? "on" : "off");
+	}
+	parts = (struct mount_parts){http, be, pool, cache};
 	{
 		struct bfs_fs_conf fc = {.prefix = o.prefix,
 					 .uid = o.uid,
 					 .gid = o.gid,
 					 .umask = o.umask,
 					 .stat_ttl = o.stat_ttl,
-					 .negative_ttl = o.negative_ttl};
+					 .negative_ttl = o.negative_ttl,
+					 .stats = format_stats,
+					 .stats_ctx = &parts};
 
-		bfs_fs_create(&fc, be, rd, &fs);
+		bfs_fs_create(&fc, be, bfs_cache_reader(cache), &fs);
 	}
 	status = serve(&o, mountpoint, fs);
 out:
 	bfs_fs_destroy(&fs);
-	if (rd)
-		rd->ops->destroy(rd);
+	bfs_cache_destroy(&cache);
+	bfs_pool_destroy(&pool);
 	if (be)
 		be->ops->destroy(be);
 	bfs_http_destroy(&http);

@@ -44,6 +44,14 @@ enum {
 	K_REQUEST_TIMEOUT,
 	K_RETRIES,
 	K_LOG_LEVEL,
+	K_CACHE_SIZE,
+	K_PART_SIZE,
+	K_MAX_RANGES,
+	K_MAX_READAHEAD,
+	K_BUFFER_POOL,
+	K_BUFFER_POOL_FLAG,
+	K_BUFFER_POOL_SIZE,
+	K_POOL_IDLE_SHRINK,
 };
 
 static const struct fuse_opt opt_spec[] = {
@@ -76,6 +84,16 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("request_timeout=", K_REQUEST_TIMEOUT),
 	FUSE_OPT_KEY("retries=", K_RETRIES),
 	FUSE_OPT_KEY("log_level=", K_LOG_LEVEL),
+	FUSE_OPT_KEY("cache_size=", K_CACHE_SIZE),
+	FUSE_OPT_KEY("part_size=", K_PART_SIZE),
+	FUSE_OPT_KEY("max_ranges=", K_MAX_RANGES),
+	FUSE_OPT_KEY("max_readahead=", K_MAX_READAHEAD),
+	FUSE_OPT_KEY("buffer_pool=", K_BUFFER_POOL),
+	FUSE_OPT_KEY("--buffer-pool", K_BUFFER_POOL_FLAG),
+	FUSE_OPT_KEY("buffer_pool_size=", K_BUFFER_POOL_SIZE),
+	FUSE_OPT_KEY("--buffer-pool-size=", K_BUFFER_POOL_SIZE),
+	FUSE_OPT_KEY("--buffer-pool-size ", K_BUFFER_POOL_SIZE),
+	FUSE_OPT_KEY("pool_idle_shrink=", K_POOL_IDLE_SHRINK),
 	FUSE_OPT_END,
 };
 
@@ -105,7 +123,45 @@ static const char *value_of(const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 
+	if (!eq)
+		eq = strchr(arg, ' '); /* "--buffer-pool-size N" */
 	return eq ? eq + 1 : "";
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static int set_bytes(struct parse_state *st, uint64_t *slot, const char *arg, uint64_t min,
+		     uint64_t max)
+{
+	const char *v = value_of(arg);
+	char *end = NULL;
+	guint64 n;
+	int shift = 0;
+
+	errno = 0;
+	n = g_ascii_strtoull(v, &end, 10);
+	if (end && *end && !end[1]) {
+		switch (g_ascii_toupper(*end)) {
+		case 'K':
+			shift = 10;
+			end++;
+			break;
+		case 'M':
+			shift = 20;
+			end++;
+			break;
+		case 'G':
+			shift = 30;
+			end++;
+			break;
+		}
+	}
+	if (!*v || errno || !end || *end || end == v || n > (max >> shift) || (n << shift) < min)
+		return fail(st,
+			    "option '%s': expected a size between %" G_GUINT64_FORMAT
+			    "K and %" G_GUINT64_FORMAT "M (suffix K, M or G)",
+			    arg, min >> 10, max >> 20);
+	*slot = n << shift;
+	return 0;
 }
 
 static int set_string(struct parse_state *st, char **slot, const char *arg)
@@ -259,6 +315,40 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		}
 		return fail(st, "option '%s': expected error, warn, info or debug", arg);
 	}
+	case K_CACHE_SIZE:
+		return set_bytes(st, &o->cache_size, arg, 16u << 20, (uint64_t)1 << 40);
+	case K_PART_SIZE:
+		return set_bytes(st, &o->part_size, arg, 64u << 10, 256u << 20);
+	case K_MAX_READAHEAD:
+		return set_bytes(st, &o->max_readahead, arg, 1u << 20, (uint64_t)4 << 30);
+	case K_MAX_RANGES:
+		if (set_uint(st, &n, arg, 10, 256))
+			return -1;
+		if (n == 0)
+			return fail(st, "option '%s': at least 1", arg);
+		o->max_ranges = (unsigned)n;
+		return 0;
+	case K_BUFFER_POOL: {
+		const char *v = value_of(arg);
+
+		if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+			o->buffer_pool = true;
+		else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+			o->buffer_pool = false;
+		else
+			return fail(st, "option '%s': expected on or off", arg);
+		return 0;
+	}
+	case K_BUFFER_POOL_FLAG:
+		o->buffer_pool = true;
+		return 0;
+	case K_BUFFER_POOL_SIZE:
+		if (set_uint(st, &n, arg, 10, 4096))
+			return -1;
+		o->buffer_pool_size = (unsigned)n;
+		return 0;
+	case K_POOL_IDLE_SHRINK:
+		return set_seconds(st, &o->pool_idle_shrink, arg, 86400);
 	}
 	return fail(st, "unhandled option '%s'", arg);
 }
@@ -330,6 +420,9 @@ int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t 
 	o->request_timeout = 60;
 	o->retries = 5;
 	o->log_level = BFS_LOG_WARN;
+	o->buffer_pool = true;
+	o->buffer_pool_size = 16;
+	o->pool_idle_shrink = 10;
 
 	if (fuse_opt_parse(&args, &st, opt_spec, opt_proc) != 0 || st.failed) {
 		if (!st.failed)
@@ -420,6 +513,21 @@ void bfs_opts_print_help(FILE *out, const char *prog)
 		"  stat_ttl=SECS            how long attributes and listings are trusted (default: "
 		"30)\n"
 		"  negative_ttl=SECS        how long a missing name is trusted (default: 5)\n"
-		"  log_level=LEVEL          error, warn, info or debug (default: warn)\n",
-		prog);
+		"  log_level=LEVEL          error, warn, info or debug (default: warn)\n"
+		"\n"
+		"read path (-o; sizes take K, M or G):\n"
+		"  cache_size=SIZE          memory for cached and in-flight data\n"
+		"                           (default: 1/16 of RAM, within 64M..1G)\n"
+		"  part_size=SIZE           largest single ranged GET (default: 8M)\n"
+		"  max_ranges=N             ranged GETs at once (default: 4)\n"
+		"  max_readahead=SIZE       largest read-ahead window (default: 64M)\n"
+		"  buffer_pool=on|off       reuse data buffers (default: on); also --buffer-pool\n"
+		"  buffer_pool_size=N       idle buffers kept per size class (default: 16);\n"
+		"                           also --buffer-pool-size N\n"
+		"  pool_idle_shrink=SECS    free a class's idle buffers after this long\n"
+		"                           unused (default: 10)\n"
+		"\n"
+		"statistics of a mounted bucketfs:\n"
+		"  %s stats MOUNTPOINT\n",
+		prog, prog);
 }

@@ -19,7 +19,13 @@ struct bfs_fs_conf {
 	mode_t umask;
 	double stat_ttl;
 	double negative_ttl;
+	/* Appends the mount's statistics, as text, for `bucketfs stats`. */
+	void (*stats)(void *ctx, GString *out);
+	void *stats_ctx;
 };
+
+/* The extended attribute of the mount's root that holds the statistics. */
+#define BFS_STATS_XATTR "user.bucketfs.stats"
 
 struct bfs_fs;
 

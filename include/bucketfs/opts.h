@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -43,6 +44,15 @@ struct bfs_opts {
 	double request_timeout;
 	unsigned retries;
 	int log_level; /* enum bfs_log_level */
+
+	/* read path; 0 means "the default" where a default depends on the machine */
+	uint64_t cache_size;
+	uint64_t part_size;
+	unsigned max_ranges;
+	uint64_t max_readahead;
+	bool buffer_pool;
+	unsigned buffer_pool_size;
+	double pool_idle_shrink;
 
 	bool foreground;
 	bool debug;

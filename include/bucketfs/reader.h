@@ -8,8 +8,9 @@
  * iovec is valid only during the call.  This lets a reader answer from a
  * cache or from an HTTP completion without a FUSE thread waiting on it.
  *
- * Readers: the direct reader (one ranged GET per read, no caching) is the
- * simplest correct one; the block cache (read path issue) replaces it.
+ * Readers: the block cache (cache.h: pooled buffers, range engine,
+ * read-ahead) and the direct reader (one ranged GET per read, no caching),
+ * kept as the simplest correct reference.
  */
 #ifndef BUCKETFS_READER_H
 #define BUCKETFS_READER_H
@@ -22,6 +23,7 @@ struct bfs_file_pin {
 	char *key;
 	char *etag; /* NULL when the server gave none */
 	uint64_t size;
+	void *stream; /* the reader's per-open state (from open()), or NULL */
 };
 
 typedef void (*bfs_read_done_fn)(void *ctx, int err, const struct iovec *iov, int iovcnt);
@@ -30,6 +32,10 @@ struct bfs_reader;
 
 struct bfs_reader_ops {
 	const char *name;
+	/* Per-open state, e.g. an access-pattern detector; NULL if none.
+	 * close() lets go of it (and of speculative work nobody waits for). */
+	void *(*open)(struct bfs_reader *rd, const struct bfs_file_pin *pin);
+	void (*close)(struct bfs_reader *rd, void *stream);
 	/* Read [off, off+len) of @pin, clamped to its size. */
 	void (*read)(struct bfs_reader *rd, const struct bfs_file_pin *pin, uint64_t off,
 		     size_t len, bfs_read_done_fn done, void *ctx);
