@@ -62,6 +62,7 @@ enum ext_state {
 };
 
 struct cobj;
+struct stream;
 
 struct extent {
 	struct cobj *obj; /* NULL once out of the tree */
@@ -70,12 +71,13 @@ struct extent {
 	size_t cost; /* bytes of the pooled buffer backing it: what the budget counts */
 	enum ext_state state;
 	int err;
-	struct bfs_buf *buf; /* set when READY */
-	int refs;	     /* atomic */
-	GList *lru;	     /* node in cache->lru while READY and in the tree */
-	GPtrArray *waiters;  /* struct read_op *, while FILLING */
-	bool prefetch;	     /* no reader asked for it (yet) */
-	bool started;	     /* a worker took the job */
+	struct bfs_buf *buf;   /* set when READY */
+	int refs;	       /* atomic */
+	GList *lru;	       /* node in cache->lru while READY and in the tree */
+	GPtrArray *waiters;    /* struct read_op *, while FILLING */
+	struct stream *stream; /* the reader that queued it as read-ahead, while FILLING */
+	bool prefetch;	       /* no reader asked for it (yet) */
+	bool started;	       /* a worker took the job */
 	bool cancelled;
 };
 
@@ -96,13 +98,17 @@ struct read_op {
 	int pending; /* extents still filling */
 	int err;
 	GPtrArray *exts; /* struct extent *, ordered by offset, one ref each */
+	/* A read that must wait keeps the bytes it already has here instead
+	 * of pinning whole cached extents (8 MiB each) while it waits. */
+	guint8 *copy;
 };
 
 struct stream {
-	uint64_t next_off; /* where a sequential reader reads next */
-	size_t window;	   /* 0: random */
-	uint64_t ra_end;   /* prefetch issued up to here */
-	GPtrArray *issued; /* struct extent * prefetched by this stream (refs) */
+	gint64 last_read_us; /* for counting active readers */
+	uint64_t next_off;   /* where a sequential reader reads next */
+	size_t window;	     /* 0: random */
+	uint64_t ra_end;     /* prefetch issued up to here */
+	GPtrArray *issued;   /* struct extent * prefetched by this stream (refs) */
 };
 
 struct job {
@@ -124,6 +130,7 @@ struct bfs_cache {
 	bool stopping; /* protected by lock */
 
 	GMutex lock;
+	GHashTable *streams; /* struct stream * set: open files */
 	GHashTable *objects; /* id -> struct cobj * */
 	GQueue lru;	     /* struct extent *, least recent at the head */
 	uint64_t bytes;
@@ -353,9 +360,9 @@ static void attach_locked(struct bfs_cache *c, struct read_op *op, struct extent
 /* Cover [from, to) of @o with extents (new ones for gaps, at most
  * part_size each, block-aligned) and attach them to @op if given.  For
  * prefetch (@op NULL), stops where the budget runs out and returns how far
- * it got; new extents are added to @issued. */
+ * it got; new extents are listed as @s's read-ahead. */
 static uint64_t cover_locked(struct bfs_cache *c, struct cobj *o, uint64_t from, uint64_t to,
-			     struct read_op *op, GPtrArray *issued, bool *fresh)
+			     struct read_op *op, struct stream *s, bool *fresh)
 {
 	uint64_t pos = from;
 
@@ -388,9 +395,9 @@ static uint64_t cover_locked(struct bfs_cache *c, struct cobj *o, uint64_t from,
 			e = new_extent_locked(c, o, pos, len, op == NULL);
 			if (op) {
 				attach_locked(c, op, e);
-			} else if (issued) {
-				extent_ref(e);
-				g_ptr_array_add(issued, e);
+			} else if (s) {
+				e->stream = s;
+				g_ptr_array_add(s->issued, e);
 			}
 			pos = end;
 		}
@@ -398,12 +405,54 @@ static uint64_t cover_locked(struct bfs_cache *c, struct cobj *o, uint64_t from,
 	return pos;
 }
 
+/* Copy the part of @e that @op wants into op->copy. */
+static void copy_part(struct read_op *op, const struct extent *e)
+{
+	uint64_t a = MAX(op->off, e->off), z = MIN(op->off + op->len, e->off + e->len);
+
+	if (a < z)
+		memcpy(op->copy + (a - op->off), (const char *)e->buf->data + (a - e->off),
+		       (size_t)(z - a));
+}
+
+/* After cover: if @op waits, trade its READY extents for a copy of the
+ * bytes it needs from them, so it pins no cached buffer while waiting. */
+static void unpin_ready_locked(struct read_op *op)
+{
+	bool any = false;
+
+	if (!op->pending)
+		return;
+	for (guint i = 0; i < op->exts->len && !any; i++)
+		any = ((struct extent *)g_ptr_array_index(op->exts, i))->state == EXT_READY;
+	if (!any)
+		return;
+	op->copy = g_malloc(op->len);
+	for (guint i = 0; i < op->exts->len;) {
+		struct extent *e = g_ptr_array_index(op->exts, i);
+
+		if (e->state == EXT_READY) {
+			copy_part(op, e);
+			g_ptr_array_remove_index(op->exts, i);
+			extent_unref(e);
+		} else {
+			i++;
+		}
+	}
+}
+
 static void complete_op(struct read_op *op)
 {
 	struct iovec *iov = g_new(struct iovec, op->exts->len ? op->exts->len : 1);
 	int n = 0;
 
-	if (!op->err) {
+	if (!op->err && op->copy) {
+		for (guint i = 0; i < op->exts->len; i++)
+			copy_part(op, g_ptr_array_index(op->exts, i));
+		iov[0].iov_base = op->copy;
+		iov[0].iov_len = op->len;
+		n = 1;
+	} else if (!op->err) {
 		uint64_t a = op->off, z = op->off + op->len;
 
 		for (guint i = 0; i < op->exts->len; i++) {
@@ -421,8 +470,23 @@ static void complete_op(struct read_op *op)
 	for (guint i = 0; i < op->exts->len; i++)
 		extent_unref(g_ptr_array_index(op->exts, i));
 	g_ptr_array_free(op->exts, TRUE);
+	g_free(op->copy);
 	g_free(iov);
 	g_free(op);
+}
+
+/* Readers that read in the last two seconds: they share the budget. */
+static unsigned active_streams_locked(struct bfs_cache *c)
+{
+	gint64 now = g_get_monotonic_time();
+	GHashTableIter it;
+	gpointer k;
+	unsigned n = 0;
+
+	g_hash_table_iter_init(&it, c->streams);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		n += now - ((struct stream *)k)->last_read_us < 2 * G_USEC_PER_SEC;
+	return MAX(n, 1u);
 }
 
 /* Read-ahead for @s after a read of [off, off+len) of @o. */
@@ -443,7 +507,11 @@ static void readahead_locked(struct bfs_cache *c, struct stream *s, struct cobj 
 		s->next_off = end;
 		return;
 	}
+	/* Grow while the reader keeps up; never past its share of the budget,
+	 * so many readers each get some read-ahead rather than a few all. */
 	s->window = s->window ? MIN(s->window * 2, c->conf.max_readahead) : c->conf.min_readahead;
+	s->window = MIN(s->window, MAX(c->conf.min_readahead,
+				       c->conf.cache_size / (2 * active_streams_locked(c))));
 	if (end > s->next_off)
 		s->next_off = end;
 	/* Whole parts only: a window end inside a part waits for the next read. */
@@ -454,21 +522,10 @@ static void readahead_locked(struct bfs_cache *c, struct stream *s, struct cobj 
 		s->ra_end = align_up(end, c->conf.block);
 	if (s->ra_end >= target)
 		return;
-	got = cover_locked(c, o, s->ra_end, target, NULL, s->issued, NULL);
+	got = cover_locked(c, o, s->ra_end, target, NULL, s, NULL);
 	if (got < target) /* the budget is spent: read ahead less */
 		s->window = MAX(s->window / 2, c->conf.min_readahead);
 	s->ra_end = got;
-	/* Forget prefetches that are done, so the list stays short. */
-	for (guint i = 0; i < s->issued->len;) {
-		struct extent *e = g_ptr_array_index(s->issued, i);
-
-		if (e->state != EXT_FILLING) {
-			g_ptr_array_remove_index_fast(s->issued, i);
-			extent_unref(e);
-		} else {
-			i++;
-		}
-	}
 }
 
 static void cache_read(struct bfs_reader *rd, const struct bfs_file_pin *pin, uint64_t off,
@@ -504,8 +561,11 @@ static void cache_read(struct bfs_reader *rd, const struct bfs_file_pin *pin, ui
 		c->st.joined++;
 	else
 		c->st.hits++;
-	if (s)
+	if (s) {
+		s->last_read_us = g_get_monotonic_time();
 		readahead_locked(c, s, o, off, len);
+	}
+	unpin_ready_locked(op);
 	if (--o->busy == 0 && g_tree_nnodes(o->extents) == 0)
 		g_hash_table_remove(c->objects, o->id);
 	if (op->pending) {
@@ -514,6 +574,44 @@ static void cache_read(struct bfs_reader *rd, const struct bfs_file_pin *pin, ui
 	}
 	g_mutex_unlock(&c->lock);
 	complete_op(op);
+}
+
+/*
+ * A buffer for @e.  When the pool's cap is reached, a demand fetch evicts
+ * cached extents to make room.  If that frees nothing (the memory is held
+ * by replies in flight or by reads that still wait on other extents, which
+ * only a worker can fill), it takes the buffer past the cap rather than
+ * wait: waiting there could wait forever.  Only fetch workers take
+ * buffers, so the overdraft is bounded by max_ranges parts.  Read-ahead
+ * stands down instead (ECANCELED): running short shrinks read-ahead, it
+ * does not fail or stall reads.
+ */
+static int take_buffer(struct bfs_cache *c, struct extent *e, struct bfs_buf **buf)
+{
+	int r;
+
+	for (int round = 0; (r = bfs_pool_take(c->pool, e->len, buf)) == ENOMEM; round++) {
+		size_t freed = 0;
+		bool demand;
+
+		g_mutex_lock(&c->lock);
+		demand = e->waiters->len > 0;
+		while (demand && freed < e->cost && c->lru.head) {
+			struct extent *old = c->lru.head->data;
+
+			freed += old->cost;
+			detach_locked(c, old);
+			c->st.evictions++;
+		}
+		if (!demand)
+			c->st.prefetch_skipped++;
+		g_mutex_unlock(&c->lock);
+		if (!demand)
+			return ECANCELED;
+		if (!freed || round > 0)
+			return bfs_pool_take_overdraft(c->pool, e->len, buf);
+	}
+	return r;
 }
 
 static void fetch(gpointer data, gpointer user)
@@ -536,34 +634,27 @@ static void fetch(gpointer data, gpointer user)
 	e->started = true;
 	g_mutex_unlock(&c->lock);
 
-	r = bfs_pool_take(c->pool, e->len, &buf);
-	if (r == ENOMEM) {
-		/* The pool's hard cap: make room from the cache and try once more;
-		 * read-ahead gives up instead. */
-		bool demand;
-
-		g_mutex_lock(&c->lock);
-		demand = e->waiters->len > 0;
-		if (demand) {
-			size_t freed = 0;
-
-			while (freed < e->cost && c->lru.head) {
-				struct extent *old = c->lru.head->data;
-
-				freed += old->cost;
-				detach_locked(c, old);
-				c->st.evictions++;
-			}
-		} else
-			c->st.prefetch_skipped++;
-		g_mutex_unlock(&c->lock);
-		r = demand ? bfs_pool_take(c->pool, e->len, &buf) : ECANCELED;
-	}
+	r = take_buffer(c, e, &buf);
 	if (!r)
 		r = c->be->ops->get_range(c->be, j->key, j->etag, j->size, e->off, buf->data,
 					  e->len);
 done:
 	g_mutex_lock(&c->lock);
+	if (e->stream) {
+		g_ptr_array_remove_fast(e->stream->issued, e);
+		e->stream = NULL;
+	}
+	if (r == ECANCELED && e->waiters->len && !c->stopping) {
+		/* A reader joined after read-ahead stood down: fetch it for them. */
+		e->started = false;
+		e->cancelled = false;
+		e->prefetch = false;
+		j->seq = c->seq++;
+		g_thread_pool_push(c->workers, j, NULL);
+		g_mutex_unlock(&c->lock);
+		g_ptr_array_free(finished, TRUE);
+		return;
+	}
 	if (!r) {
 		e->buf = buf;
 		buf = NULL;
@@ -604,9 +695,13 @@ done:
 
 static void *cache_open(struct bfs_reader *rd, const struct bfs_file_pin *pin)
 {
+	struct bfs_cache *c = (struct bfs_cache *)rd;
 	struct stream *s = g_new0(struct stream, 1);
 
 	s->issued = g_ptr_array_new();
+	g_mutex_lock(&c->lock);
+	g_hash_table_add(c->streams, s);
+	g_mutex_unlock(&c->lock);
 	return s;
 }
 
@@ -616,16 +711,16 @@ static void cache_close(struct bfs_reader *rd, void *stream)
 	struct stream *s = stream;
 
 	g_mutex_lock(&c->lock);
+	g_hash_table_remove(c->streams, s);
 	for (guint i = 0; i < s->issued->len; i++) {
 		struct extent *e = g_ptr_array_index(s->issued, i);
 
 		/* Read-ahead nobody is waiting for and no worker has begun. */
-		if (e->state == EXT_FILLING && !e->started && e->waiters->len == 0)
+		if (!e->started && e->waiters->len == 0)
 			e->cancelled = true;
+		e->stream = NULL;
 	}
 	g_mutex_unlock(&c->lock);
-	for (guint i = 0; i < s->issued->len; i++)
-		extent_unref(g_ptr_array_index(s->issued, i));
 	g_ptr_array_free(s->issued, TRUE);
 	g_free(s);
 }
@@ -684,6 +779,7 @@ int bfs_cache_create(const struct bfs_cache_conf *conf, struct bfs_backend *be,
 	g_cond_init(&c->maint_cond);
 	g_queue_init(&c->lru);
 	c->objects = g_hash_table_new_full(id_hash, id_equal, NULL, cobj_free);
+	c->streams = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c->workers = g_thread_pool_new(fetch, c, (gint)conf->max_ranges, FALSE, &err);
 	if (!c->workers) {
 		g_error_free(err);
@@ -729,6 +825,7 @@ void bfs_cache_destroy(struct bfs_cache **cp)
 	g_mutex_unlock(&c->lock);
 	g_ptr_array_free(all, TRUE);
 	g_hash_table_destroy(c->objects);
+	g_hash_table_destroy(c->streams);
 	g_cond_clear(&c->maint_cond);
 	g_mutex_clear(&c->lock);
 	g_free(c);

@@ -84,6 +84,7 @@ static void format_stats(void *ctx, GString *out)
 	P("pool.high_water", ps.total.high_water);
 	P("pool.shrunk", ps.shrunk);
 	P("pool.refused", ps.refused);
+	P("pool.overdrafts", ps.overdrafts);
 	P("cache.reads", cs.reads);
 	P("cache.hits", cs.hits);
 	P("cache.misses", cs.misses);
@@ -311,9 +312,11 @@ int main(int argc, char **argv)
 		pc.enabled = o.buffer_pool;
 		pc.max_idle_per_class = o.buffer_pool_size;
 		pc.idle_shrink_s = o.pool_idle_shrink;
-		/* The cache keeps itself within cache_size (demand reads may pass it
-		 * by what is in flight); the pool's cap is the hard stop above that. */
-		pc.max_bytes = cc.cache_size + (size_t)cc.max_ranges * cc.part_size + (64u << 20);
+		/* One budget: the cache keeps cached, in-flight and read-ahead bytes
+		 * within cache_size; the pool's cap (idle buffers included) is a
+		 * fixed 32 MiB above it, for demand reads in flight, and only a
+		 * stalled demand fetch may pass it (by at most max_ranges parts). */
+		pc.max_bytes = cc.cache_size + (32u << 20);
 		if (bfs_pool_create(&pc, &pool) != 0 ||
 		    bfs_cache_create(&cc, be, pool, &cache) != 0) {
 			fail("%s", "cannot set up the read cache");

@@ -34,14 +34,18 @@ struct bfs_pool {
 	uint64_t high_water;
 	uint64_t shrunk;
 	uint64_t refused;
+	uint64_t overdrafts;
 	uint64_t live_bufs; /* buffers allocated and not yet freed */
 	bool closed;	    /* the owner destroyed the pool */
 };
 
 void bfs_pool_default_conf(struct bfs_pool_conf *conf)
 {
-	static const size_t def[] = {64u << 10, 256u << 10, 1u << 20,  4u << 20,
-				     16u << 20, 64u << 20,  256u << 20};
+	/* Powers of two up to 2 MiB keep class rounding under 2x for the
+	 * small and unaligned extents random readers make; then the seed's
+	 * 4..256 MiB (the range engine adds its part size). */
+	static const size_t def[] = {64u << 10, 128u << 10, 256u << 10, 512u << 10, 1u << 20,
+				     2u << 20,	4u << 20,   16u << 20,	64u << 20,  256u << 20};
 
 	memset(conf, 0, sizeof(*conf));
 	memcpy(conf->classes, def, sizeof(def));
@@ -208,7 +212,7 @@ int bfs_pool_conf_add_class(struct bfs_pool_conf *conf, size_t size)
 	return 0;
 }
 
-int bfs_pool_take(struct bfs_pool *p, size_t size, struct bfs_buf **out)
+static int take(struct bfs_pool *p, size_t size, bool overdraft, struct bfs_buf **out)
 {
 	int idx = class_for(p, size);
 	bool pooled = p->conf.enabled && idx >= 0;
@@ -237,10 +241,13 @@ int bfs_pool_take(struct bfs_pool *p, size_t size, struct bfs_buf **out)
 	if (p->bytes_held + cap > p->conf.max_bytes)
 		make_room_locked(p, cap, idx, doomed);
 	if (p->bytes_held + cap > p->conf.max_bytes) {
-		p->refused++;
-		g_mutex_unlock(&p->lock);
-		r = ENOMEM;
-		goto out;
+		if (!overdraft) {
+			p->refused++;
+			g_mutex_unlock(&p->lock);
+			r = ENOMEM;
+			goto out;
+		}
+		p->overdrafts++;
 	}
 	/* Reserve the bytes, then map outside the lock. */
 	p->bytes_held += cap;
@@ -288,6 +295,16 @@ out:
 	return r;
 }
 
+int bfs_pool_take(struct bfs_pool *p, size_t size, struct bfs_buf **out)
+{
+	return take(p, size, false, out);
+}
+
+int bfs_pool_take_overdraft(struct bfs_pool *p, size_t size, struct bfs_buf **out)
+{
+	return take(p, size, true, out);
+}
+
 void bfs_buf_ref(struct bfs_buf *b)
 {
 	g_atomic_int_inc(&b->refs);
@@ -308,7 +325,7 @@ void bfs_buf_unref(struct bfs_buf *b)
 	st = stats_of(p, b->class_idx);
 	st->returned++;
 	st->bytes_in_use -= b->cap;
-	if (b->pooled && !p->closed &&
+	if (b->pooled && !p->closed && p->bytes_held <= p->conf.max_bytes &&
 	    p->cls[b->class_idx].idle->len < p->conf.max_idle_per_class) {
 		g_ptr_array_add(p->cls[b->class_idx].idle, b);
 		st->idle++;
@@ -382,5 +399,6 @@ void bfs_pool_get_stats(struct bfs_pool *p, struct bfs_pool_stats *out)
 	out->total.high_water = p->high_water;
 	out->shrunk = p->shrunk;
 	out->refused = p->refused;
+	out->overdrafts = p->overdrafts;
 	g_mutex_unlock(&p->lock);
 }

@@ -65,10 +65,12 @@ struct bfs_pool_stats {
 	struct bfs_pool_class_stats total; /* exact-size buffers included */
 	uint64_t shrunk;		   /* idle buffers freed by shrinking */
 	uint64_t refused;		   /* takes refused by the cap */
+	uint64_t overdrafts;		   /* takes allowed past the cap */
 };
 
-/* The default classes: 64 KiB and 256 KiB (random reads, small objects),
- * then 1, 4, 16, 64 and 256 MiB as in the seed design. */
+/* The default classes: 64 KiB to 2 MiB in powers of two (random reads,
+ * small objects, unaligned kernel requests), then 4, 16, 64 and 256 MiB as
+ * in the seed design. */
 void bfs_pool_default_conf(struct bfs_pool_conf *conf);
 
 int bfs_pool_create(const struct bfs_pool_conf *conf, struct bfs_pool **out);
@@ -86,6 +88,10 @@ int bfs_pool_conf_add_class(struct bfs_pool_conf *conf, size_t size);
 
 /* A buffer of at least @size bytes with one reference: 0 or ENOMEM. */
 int bfs_pool_take(struct bfs_pool *pool, size_t size, struct bfs_buf **out);
+/* The same, past the cap if it must (counted as an overdraft): for the one
+ * caller that must make progress whatever the cap says, and that bounds how
+ * much it takes this way itself.  ENOMEM only if the OS has no memory. */
+int bfs_pool_take_overdraft(struct bfs_pool *pool, size_t size, struct bfs_buf **out);
 void bfs_buf_ref(struct bfs_buf *buf);
 void bfs_buf_unref(struct bfs_buf *buf);
 

@@ -25,6 +25,7 @@ static struct bfs_reader *rd;
 static guint8 *obj_data;
 static size_t obj_size = 20 * MiB + 100;
 static char *obj_etag;
+static size_t pool_slack = 64 * MiB; /* pool cap above cache_size + in-flight parts */
 
 static void fill(guint8 *d, size_t n, guint32 seed)
 {
@@ -46,7 +47,7 @@ static void start(size_t cache_size, size_t part, unsigned ranges)
 	bfs_pool_default_conf(&pc);
 	bfs_pool_conf_add_class(&pc, part);
 	pc.poison = true;
-	pc.max_bytes = cache_size + ranges * part + 64 * MiB;
+	pc.max_bytes = cache_size + ranges * part + pool_slack;
 	ck_assert_int_eq(bfs_pool_create(&pc, &pool), 0);
 	bfs_cache_default_conf(&cc, 1ull << 34);
 	cc.cache_size = cache_size;
@@ -54,6 +55,18 @@ static void start(size_t cache_size, size_t part, unsigned ranges)
 	cc.max_ranges = ranges;
 	ck_assert_int_eq(bfs_cache_create(&cc, be, pool, &cache), 0);
 	rd = bfs_cache_reader(cache);
+}
+
+/* Start over with another configuration; every buffer must be back. */
+static void restart(size_t cache_size, size_t part, unsigned ranges)
+{
+	struct bfs_pool_stats ps;
+
+	bfs_cache_destroy(&cache);
+	bfs_pool_get_stats(pool, &ps);
+	ck_assert_uint_eq(ps.total.bytes_in_use, 0);
+	bfs_pool_destroy(&pool);
+	start(cache_size, part, ranges);
 }
 
 static void setup(void)
@@ -258,7 +271,7 @@ START_TEST(random_reads_fetch_little)
 	/* At most two 64 KiB blocks per 4 KiB read (when it straddles), plus
 	 * the odd read-ahead when two random reads happen to be close. */
 	ck_assert_uint_le(st.bytes_fetched, 50 * 128 * KiB + 16 * MiB);
-	ck_assert_uint_le(st.bytes_fetched - st.prefetch_bytes, 50 * 128 * KiB);
+	ck_assert_uint_le(st.bytes_fetched, 50 * 128 * KiB + st.prefetch_bytes);
 	g_rand_free(r);
 	unpin(&p);
 }
@@ -270,8 +283,7 @@ START_TEST(budget_and_eviction_return_buffers)
 	struct bfs_cache_stats st;
 	struct bfs_pool_stats ps;
 
-	bfs_cache_destroy(&cache);
-	start(16 * MiB, 4 * MiB, 2); /* room for four parts */
+	restart(16 * MiB, 4 * MiB, 2); /* room for four parts */
 	p = pin_of("obj", obj_etag, obj_size, false);
 	for (uint64_t off = 0; off < obj_size; off += 1 * MiB)
 		expect_bytes(&p, off, 1 * MiB);
@@ -334,8 +346,7 @@ START_TEST(closing_cancels_readahead)
 	struct bfs_file_pin p;
 	struct bfs_cache_stats st;
 
-	bfs_cache_destroy(&cache);
-	start(256 * MiB, 1 * MiB, 1); /* one worker: the queue builds up */
+	restart(256 * MiB, 1 * MiB, 1); /* one worker: the queue builds up */
 	mem_set_delay(be, 30);
 	p = pin_of("obj", obj_etag, obj_size, true);
 	for (uint64_t off = 0; off < 2 * MiB; off += 256 * KiB)
@@ -352,8 +363,7 @@ START_TEST(demand_before_readahead_and_concurrency_cap)
 {
 	struct bfs_file_pin seq, other;
 
-	bfs_cache_destroy(&cache);
-	start(256 * MiB, 1 * MiB, 2);
+	restart(256 * MiB, 1 * MiB, 2);
 	mem_set_delay(be, 20);
 	seq = pin_of("obj", obj_etag, obj_size, true);
 	for (uint64_t off = 0; off < 1 * MiB; off += 256 * KiB)
@@ -441,8 +451,11 @@ START_TEST(stress_with_shadow_copy)
 	size_t sizes[OBJS] = {7 * MiB + 333, 13 * MiB, 300 * KiB + 1};
 	unsigned ok = 0, failed = 0;
 
-	bfs_cache_destroy(&cache);
-	start(12 * MiB, 2 * MiB, 3); /* small: constant eviction */
+	/* Small cache, and a pool cap with no slack for in-flight parts: constant
+	 * eviction, and demand fetches that must overdraw rather than stall. */
+	pool_slack = 0;
+	restart(12 * MiB, 2 * MiB, 3);
+	pool_slack = 64 * MiB;
 	mem_fail_randomly(be, 0.02); /* transient faults */
 	for (int i = 0; i < OBJS; i++) {
 		refs[i] = g_malloc(sizes[i]);

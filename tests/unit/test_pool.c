@@ -32,23 +32,23 @@ START_TEST(reuse_and_classes)
 	void *first;
 
 	ck_assert_int_eq(bfs_pool_take(p, 100000, &a), 0);
-	ck_assert_uint_eq(a->cap, 256u << 10); /* smallest class that fits */
+	ck_assert_uint_eq(a->cap, 128u << 10); /* smallest class that fits */
 	ck_assert_uint_eq((uintptr_t)a->data % 4096, 0);
 	first = a->data;
 	memset(a->data, 7, a->cap);
 	bfs_buf_unref(a);
-	ck_assert_int_eq(bfs_pool_take(p, 200000, &b), 0);
+	ck_assert_int_eq(bfs_pool_take(p, 120000, &b), 0);
 	ck_assert_ptr_eq(b->data, first); /* reused, not allocated */
 	bfs_pool_get_stats(p, &st);
 	ck_assert_uint_eq(st.cls[1].taken, 2);
 	ck_assert_uint_eq(st.cls[1].fresh, 1);
 	ck_assert_uint_eq(st.cls[1].reused, 1);
 	ck_assert_uint_eq(st.cls[1].returned, 1);
-	ck_assert_uint_eq(st.total.bytes_in_use, 256u << 10);
+	ck_assert_uint_eq(st.total.bytes_in_use, 128u << 10);
 	bfs_buf_unref(b);
 	bfs_pool_get_stats(p, &st);
 	ck_assert_uint_eq(st.total.bytes_in_use, 0);
-	ck_assert_uint_eq(st.total.bytes_held, 256u << 10);
+	ck_assert_uint_eq(st.total.bytes_held, 128u << 10);
 	ck_assert_uint_eq(bfs_pool_cost(p, 1), 64u << 10);
 	ck_assert_uint_eq(bfs_pool_cost(p, (256u << 20) + 1), (256u << 20) + 4096);
 	bfs_pool_destroy(&p);
@@ -103,7 +103,7 @@ START_TEST(idle_cap_per_class)
 	for (int i = 0; i < 5; i++)
 		bfs_buf_unref(b[i]);
 	bfs_pool_get_stats(p, &st);
-	ck_assert_uint_eq(st.cls[2].idle, 2);
+	ck_assert_uint_eq(st.cls[4].idle, 2);
 	ck_assert_uint_eq(st.total.bytes_held, 2u << 20);
 	bfs_pool_destroy(&p);
 }
@@ -125,7 +125,7 @@ START_TEST(byte_cap)
 	/* Now idle 1 MiB buffers are freed to make room: just as many as needed. */
 	ck_assert_int_eq(bfs_pool_take(p, 4u << 20, &c), 0);
 	bfs_pool_get_stats(p, &st);
-	ck_assert_uint_eq(st.cls[2].idle, 1);
+	ck_assert_uint_eq(st.cls[4].idle, 1);
 	ck_assert_uint_eq(st.total.bytes_held, 5u << 20);
 	ck_assert_uint_le(st.total.high_water, 5u << 20);
 	bfs_buf_unref(c);
@@ -147,10 +147,28 @@ START_TEST(idle_shrink)
 	bfs_buf_unref(b); /* class 0 used just now */
 	ck_assert_uint_eq(bfs_pool_shrink_idle(p, g_get_monotonic_time()), 1);
 	bfs_pool_get_stats(p, &st);
-	ck_assert_uint_eq(st.cls[2].idle, 0);
+	ck_assert_uint_eq(st.cls[4].idle, 0);
 	ck_assert_uint_eq(st.cls[0].idle, 1);
 	ck_assert_uint_eq(st.shrunk, 1);
 	ck_assert_uint_eq(st.total.bytes_held, 64u << 10);
+	bfs_pool_destroy(&p);
+}
+END_TEST
+
+START_TEST(overdraft)
+{
+	struct bfs_pool *p = make(1u << 20, 16, true, false);
+	struct bfs_buf *a, *b;
+	struct bfs_pool_stats st;
+
+	ck_assert_int_eq(bfs_pool_take(p, 1u << 20, &a), 0);
+	ck_assert_int_eq(bfs_pool_take(p, 1u << 20, &b), ENOMEM);
+	ck_assert_int_eq(bfs_pool_take_overdraft(p, 1u << 20, &b), 0);
+	bfs_pool_get_stats(p, &st);
+	ck_assert_uint_eq(st.overdrafts, 1);
+	ck_assert_uint_eq(st.total.bytes_held, 2u << 20);
+	bfs_buf_unref(a);
+	bfs_buf_unref(b);
 	bfs_pool_destroy(&p);
 }
 END_TEST
@@ -207,13 +225,13 @@ START_TEST(add_class)
 
 	bfs_pool_default_conf(&c);
 	ck_assert_int_eq(bfs_pool_conf_add_class(&c, 8u << 20), 0);
-	ck_assert_uint_eq(c.classes[3], 4u << 20);
-	ck_assert_uint_eq(c.classes[4], 8u << 20);
-	ck_assert_uint_eq(c.classes[5], 16u << 20);
+	ck_assert_uint_eq(c.classes[6], 4u << 20);
+	ck_assert_uint_eq(c.classes[7], 8u << 20);
+	ck_assert_uint_eq(c.classes[8], 16u << 20);
 	ck_assert_int_eq(bfs_pool_conf_add_class(&c, 8u << 20), 0); /* no duplicate */
-	ck_assert_uint_eq(c.classes[6], 64u << 20);
-	ck_assert_uint_eq(c.classes[7], 256u << 20);
-	ck_assert_uint_eq(c.classes[8], 0);
+	ck_assert_uint_eq(c.classes[9], 64u << 20);
+	ck_assert_uint_eq(c.classes[10], 256u << 20);
+	ck_assert_uint_eq(c.classes[11], 0);
 }
 END_TEST
 
@@ -287,6 +305,7 @@ int main(void)
 	tcase_add_test(tc, idle_cap_per_class);
 	tcase_add_test(tc, byte_cap);
 	tcase_add_test(tc, idle_shrink);
+	tcase_add_test(tc, overdraft);
 	tcase_add_test(tc, switched_off);
 	tcase_add_test(tc, poison);
 	tcase_add_test(tc, late_release_after_destroy);
