@@ -170,6 +170,7 @@ http {
     listen 127.0.0.1:%(p)d;
     # Anonymous GET/HEAD/Range over the lab's files, path style.  Listings
     # are answered empty: enough for bucketfs's mount check and lookups.
+    location = /lab { return 200 '<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>'; }
     location /lab/ {
       if ($args ~ "list-type=2") { return 200 '<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>'; }
       alias %(src)s/;

@@ -209,16 +209,25 @@ static void detach_locked(struct bfs_cache *c, struct extent *e)
 	extent_unref(e);
 }
 
-/* Evict least recently used READY extents until @need more bytes fit in the
- * budget.  Returns whether they fit. */
-static bool make_room_locked(struct bfs_cache *c, size_t need)
+/* Evict the least recently used READY extent; the bytes it held, or 0 if
+ * there is none. */
+static size_t evict_one_locked(struct bfs_cache *c)
 {
-	while (c->bytes + need > c->conf.cache_size && c->lru.head) {
-		struct extent *e = c->lru.head->data;
+	struct extent *e = c->lru.head ? c->lru.head->data : NULL;
+	size_t cost = e ? e->cost : 0;
 
+	if (e) {
 		detach_locked(c, e);
 		c->st.evictions++;
 	}
+	return cost;
+}
+
+/* Evict until @need more bytes fit in the budget.  Returns whether they fit. */
+static bool make_room_locked(struct bfs_cache *c, size_t need)
+{
+	while (c->bytes + need > c->conf.cache_size && evict_one_locked(c))
+		;
 	return c->bytes + need <= c->conf.cache_size;
 }
 
@@ -596,12 +605,12 @@ static int take_buffer(struct bfs_cache *c, struct extent *e, struct bfs_buf **b
 
 		g_mutex_lock(&c->lock);
 		demand = e->waiters->len > 0;
-		while (demand && freed < e->cost && c->lru.head) {
-			struct extent *old = c->lru.head->data;
+		while (demand && freed < e->cost) {
+			size_t got = evict_one_locked(c);
 
-			freed += old->cost;
-			detach_locked(c, old);
-			c->st.evictions++;
+			if (!got)
+				break;
+			freed += got;
 		}
 		if (!demand)
 			c->st.prefetch_skipped++;

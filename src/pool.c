@@ -114,6 +114,19 @@ static void unmap_buf(struct bfs_buf *b)
 	g_free(b);
 }
 
+/* Take the warmest idle buffer of @c out of the pool's accounts, for the
+ * caller to unmap once the lock is dropped.  Caller holds the lock. */
+static struct bfs_buf *drop_idle_locked(struct bfs_pool *p, struct pool_class *c)
+{
+	struct bfs_buf *b = g_ptr_array_steal_index_fast(c->idle, c->idle->len - 1);
+
+	c->st.bytes_held -= b->cap;
+	c->st.idle--;
+	p->bytes_held -= b->cap;
+	p->live_bufs--;
+	return b;
+}
+
 void bfs_pool_destroy(struct bfs_pool **pp)
 {
 	struct bfs_pool *p = *pp;
@@ -128,15 +141,8 @@ void bfs_pool_destroy(struct bfs_pool **pp)
 	for (unsigned i = 0; i < p->n_classes; i++) {
 		struct pool_class *c = &p->cls[i];
 
-		while (c->idle->len) {
-			struct bfs_buf *b = g_ptr_array_steal_index_fast(c->idle, c->idle->len - 1);
-
-			c->st.bytes_held -= b->cap;
-			c->st.idle--;
-			p->bytes_held -= b->cap;
-			p->live_bufs--;
-			g_ptr_array_add(doomed, b);
-		}
+		while (c->idle->len)
+			g_ptr_array_add(doomed, drop_idle_locked(p, c));
 	}
 	last = p->live_bufs == 0;
 	if (!last)
@@ -174,16 +180,8 @@ static void make_room_locked(struct bfs_pool *p, size_t need, int keep, GPtrArra
 
 			if ((pass == 0) == (i == keep))
 				continue;
-			while (c->idle->len && p->bytes_held + need > p->conf.max_bytes) {
-				struct bfs_buf *b =
-					g_ptr_array_steal_index_fast(c->idle, c->idle->len - 1);
-
-				c->st.bytes_held -= b->cap;
-				c->st.idle--;
-				p->bytes_held -= b->cap;
-				p->live_bufs--;
-				g_ptr_array_add(doomed, b);
-			}
+			while (c->idle->len && p->bytes_held + need > p->conf.max_bytes)
+				g_ptr_array_add(doomed, drop_idle_locked(p, c));
 		}
 	}
 }
@@ -357,14 +355,8 @@ unsigned bfs_pool_shrink_idle(struct bfs_pool *p, int64_t now_us)
 		if (!c->idle->len || now_us - c->last_used_us < idle_us)
 			continue;
 		while (c->idle->len) {
-			struct bfs_buf *b = g_ptr_array_steal_index_fast(c->idle, c->idle->len - 1);
-
-			c->st.bytes_held -= b->cap;
-			c->st.idle--;
-			p->bytes_held -= b->cap;
-			p->live_bufs--;
+			g_ptr_array_add(doomed, drop_idle_locked(p, c));
 			p->shrunk++;
-			g_ptr_array_add(doomed, b);
 		}
 	}
 	g_mutex_unlock(&p->lock);
