@@ -231,6 +231,14 @@ http {
     def fs_named(self, name):
         return next(m for m in self.fs if m.name == name)
 
+    def cold(self, name):
+        """Cold for everyone: a fresh mount (no daemon-side cache) and no
+        kernel page cache."""
+        if any(m.name == name for m in self.fs):
+            self.fs_named(name).restart()
+            os.listdir(self.fs_named(name).mnt)
+        drop_caches()
+
     def bfs_stats(self, m):
         out = subprocess.run([self.args.bin, "stats", m.mnt], capture_output=True, text=True).stdout
         return {l.split()[0]: int(l.split()[1]) for l in out.splitlines()
@@ -246,7 +254,7 @@ http {
         ng.start()
 
         def run(name):
-            drop_caches()
+            self.cold(name)
             if name == "curl --parallel (s3rver)":
                 t = timed(lambda: curl_ranges(self.s3 + "/lab/big/big.bin", size))
             elif name == "curl --parallel (nginx)":
@@ -279,7 +287,7 @@ http {
         size = 64 << 20
 
         def run(name):
-            drop_caches()
+            self.cold(name)
             if name == "curl --parallel":
                 def go():
                     with tempfile.NamedTemporaryFile("w", delete=False) as cfg:
@@ -307,7 +315,7 @@ http {
 
         def run(name):
             m = self.fs_named(name)
-            drop_caches()
+            self.cold(name)
             rnd = random.Random(len(name))
             offs = [rnd.randrange(0, size - 4096) for _ in range(2000)]
 

@@ -4,6 +4,7 @@
 #include "bucketfs/keymap.h"
 #include "bucketfs/log.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define LIST_PAGE_KEYS 1000
@@ -134,11 +135,23 @@ void bfs_dirlist_free(struct bfs_dirlist *dl)
 
 int bfs_dirlist_read(struct bfs_backend *be, const char *prefix, GPtrArray **out)
 {
+	return bfs_dirlist_read_upto(be, prefix, 0, out);
+}
+
+int bfs_dirlist_read_upto(struct bfs_backend *be, const char *prefix, unsigned max_pages,
+			  GPtrArray **out)
+{
 	struct bfs_dirlist *dl = bfs_dirlist_new(prefix);
 	char *token = NULL;
+	unsigned pages = 0;
 	int r = 0;
 
 	for (;;) {
+		if (max_pages && pages++ == max_pages) {
+			g_free(token);
+			r = E2BIG;
+			break;
+		}
 		struct bfs_list_page page;
 
 		r = be->ops->list(be, prefix, true, token, LIST_PAGE_KEYS, &page);

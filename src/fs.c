@@ -29,6 +29,13 @@
 #include <time.h>
 
 #define DIR_PROBE_KEYS 1
+/* A lookup in a directory without a fresh listing lists it, when that is
+ * cheap: one page if it was never listed (or forgotten), up to five if its
+ * expired listing says it is that large.  One LIST then answers every
+ * sibling, where probing costs two requests per name.  Larger directories
+ * are probed name by name. */
+#define RELIST_MAX_PAGES 5
+#define LIST_PAGE_ENTRIES 1000
 #define BLKSIZE (1u << 20)
 
 struct bfs_fs {
@@ -146,6 +153,25 @@ static void reply_negative(fuse_req_t req, struct bfs_fs *fs)
 	fuse_reply_entry(req, &e);
 }
 
+/* List a modest directory for a lookup; 0 if it did. */
+static int relist(struct bfs_fs *fs, fuse_ino_t ino, const char *path)
+{
+	int count = bfs_inodes_listing_count(fs->inodes, ino);
+	unsigned pages = count < 0 ? 1 : (unsigned)count / LIST_PAGE_ENTRIES + 1;
+	GPtrArray *entries;
+	char *prefix;
+	int r;
+
+	if (pages > RELIST_MAX_PAGES)
+		return E2BIG;
+	prefix = dir_prefix(fs, path);
+	r = bfs_dirlist_read_upto(fs->be, prefix, pages, &entries);
+	g_free(prefix);
+	if (!r)
+		bfs_inodes_set_listing(fs->inodes, ino, entries, expiry(fs->conf.stat_ttl));
+	return r;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct bfs_fs *fs = req_fs(req);
@@ -175,6 +201,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (bfs_inodes_is_negative(fs->inodes, parent, name)) {
 		reply_negative(req, fs);
 		goto out;
+	}
+	if (r < 0 && relist(fs, parent, pinfo.path) == 0) {
+		r = bfs_inodes_find_child(fs->inodes, parent, name, &d);
+		if (r == 1) {
+			reply_entry(req, fs, parent, name, &d);
+			goto out_d;
+		}
 	}
 	/* Not in a fresh listing (or none): ask the store.  A listing can miss
 	 * a directory (some servers omit deep-only prefixes), so probe anyway. */

@@ -268,6 +268,19 @@ int bfs_inodes_find_child(struct bfs_inodes *t, fuse_ino_t parent, const char *n
 	return r;
 }
 
+int bfs_inodes_listing_count(struct bfs_inodes *t, fuse_ino_t ino)
+{
+	struct node *n;
+	int count = -1;
+
+	g_mutex_lock(&t->lock);
+	n = find_locked(t, ino);
+	if (n && n->listing)
+		count = (int)MIN(n->listing->len, (guint)G_MAXINT);
+	g_mutex_unlock(&t->lock);
+	return count;
+}
+
 void bfs_inodes_set_negative(struct bfs_inodes *t, fuse_ino_t parent, const char *name,
 			     gint64 expires)
 {

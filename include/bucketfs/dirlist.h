@@ -31,6 +31,10 @@ void bfs_dirlist_free(struct bfs_dirlist *dl);
 
 /* List every page under @prefix through @be.  Returns 0 or a positive errno. */
 int bfs_dirlist_read(struct bfs_backend *be, const char *prefix, GPtrArray **out);
+/* The same, but gives up with E2BIG when there are more than @max_pages
+ * pages (0: no limit). */
+int bfs_dirlist_read_upto(struct bfs_backend *be, const char *prefix, unsigned max_pages,
+			  GPtrArray **out);
 
 struct bfs_dirent *bfs_dirent_copy(const struct bfs_dirent *d);
 void bfs_dirent_free(gpointer d);

@@ -61,6 +61,9 @@ GPtrArray *bfs_inodes_get_listing(struct bfs_inodes *t, fuse_ino_t ino);
 int bfs_inodes_find_child(struct bfs_inodes *t, fuse_ino_t parent, const char *name,
 			  struct bfs_dirent *out);
 
+/* Entries in @ino's cached listing, fresh or not; -1 if it has none. */
+int bfs_inodes_listing_count(struct bfs_inodes *t, fuse_ino_t ino);
+
 /* Negative entries: @name under @parent is known missing until @expires. */
 void bfs_inodes_set_negative(struct bfs_inodes *t, fuse_ino_t parent, const char *name,
 			     gint64 expires);
