@@ -635,6 +635,11 @@ int bfs_fs_create(const struct bfs_fs_conf *conf, struct bfs_backend *be, struct
 	return 0;
 }
 
+void bfs_fs_set_reader(struct bfs_fs *fs, struct bfs_reader *rd)
+{
+	fs->rd = rd;
+}
+
 void bfs_fs_destroy(struct bfs_fs **fsp)
 {
 	struct bfs_fs *fs = *fsp;

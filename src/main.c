@@ -57,6 +57,8 @@ static void format_stats(void *ctx, GString *out)
 	struct bfs_backend_stats bs;
 	struct bfs_http_stats hs;
 
+	if (!m->pool || !m->cache)
+		return; /* the read path starts after detaching */
 	bfs_pool_get_stats(m->pool, &ps);
 	bfs_cache_get_stats(m->cache, &cs);
 	m->be->ops->get_stats(m->be, &bs);
@@ -137,7 +139,66 @@ static char *fsname_option(const struct bfs_opts *o)
 	return g_string_free(s, FALSE);
 }
 
-static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs)
+/*
+ * The read path: buffer pool and block cache.  Called after detaching,
+ * because the cache starts threads and fork() keeps only the calling one
+ * (any lock another thread held at that moment would stay held forever).
+ */
+static int start_read_path(const struct bfs_opts *o, struct mount_parts *m)
+{
+	struct bfs_cache_conf cc;
+	struct bfs_pool_conf pc;
+
+	bfs_cache_default_conf(&cc,
+			       (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (o->cache_size)
+		cc.cache_size = o->cache_size;
+	if (o->part_size)
+		cc.part_size = o->part_size;
+	if (o->max_ranges)
+		cc.max_ranges = o->max_ranges;
+	if (o->max_readahead)
+		cc.max_readahead = o->max_readahead;
+	bfs_pool_default_conf(&pc);
+	bfs_pool_conf_add_class(&pc, cc.part_size);
+	pc.enabled = o->buffer_pool;
+	pc.max_idle_per_class = o->buffer_pool_size;
+	pc.idle_shrink_s = o->pool_idle_shrink;
+	/* One budget: the cache keeps cached, in-flight and read-ahead bytes
+	 * within cache_size; the pool's cap (idle buffers included) is a
+	 * fixed 32 MiB above it, for demand reads in flight, and only a
+	 * stalled demand fetch may pass it (by at most max_ranges parts). */
+	pc.max_bytes = cc.cache_size + (32u << 20);
+	if (bfs_pool_create(&pc, &m->pool) != 0 ||
+	    bfs_cache_create(&cc, m->be, m->pool, &m->cache) != 0) {
+		bfs_log(BFS_LOG_ERROR, "cannot set up the read cache");
+		return ENOMEM;
+	}
+	bfs_log(BFS_LOG_INFO, "cache %zu MiB, parts of %zu MiB, %u ranges at once, pool %s",
+		cc.cache_size >> 20, cc.part_size >> 20, cc.max_ranges, pc.enabled ? "on" : "off");
+	return 0;
+}
+
+/* What the options say about the read path that can be checked before
+ * mounting. */
+static int check_read_path(const struct bfs_opts *o)
+{
+	struct bfs_cache_conf cc;
+
+	bfs_cache_default_conf(&cc,
+			       (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (o->cache_size)
+		cc.cache_size = o->cache_size;
+	if (o->part_size)
+		cc.part_size = o->part_size;
+	if (cc.part_size > cc.cache_size / 2)
+		return fail("part_size (%zu) must be at most half of cache_size (%zu)",
+			    cc.part_size, cc.cache_size);
+	return 0;
+}
+
+static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
+		 struct mount_parts *parts)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
@@ -179,6 +240,12 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs)
 	}
 	if (!o->foreground)
 		bfs_log_use_syslog("bucketfs");
+	if (start_read_path(o, parts) != 0) {
+		fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		goto out;
+	}
+	bfs_fs_set_reader(fs, bfs_cache_reader(parts->cache));
 	bfs_log(BFS_LOG_INFO, "mounted %s on %s", o->source, mountpoint);
 
 	if (o->single_thread) {
@@ -194,9 +261,12 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs)
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	bfs_log(BFS_LOG_INFO, "unmounted %s", mountpoint);
+	bfs_fs_set_reader(fs, NULL);
 out:
 	if (se)
 		fuse_session_destroy(se);
+	bfs_cache_destroy(&parts->cache);
+	bfs_pool_destroy(&parts->pool);
 	fuse_opt_free_args(&args);
 	g_free(fsname);
 	return r;
@@ -208,8 +278,6 @@ int main(int argc, char **argv)
 	struct bfs_creds creds = {0};
 	struct bfs_http *http = NULL;
 	struct bfs_backend *be = NULL;
-	struct bfs_pool *pool = NULL;
-	struct bfs_cache *cache = NULL;
 	struct mount_parts parts = {0};
 	struct bfs_fs *fs = NULL;
 	char msg[MSG_LEN] = "", mountpoint[PATH_MAX], *region = NULL;
@@ -284,49 +352,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (check_read_path(&o) != 0)
+		goto out;
 	if (be->ops->probe(be, msg, sizeof(msg)) != 0) {
 		fail("%s", msg);
 		goto out;
 	}
-	{
-		struct bfs_cache_conf cc;
-		struct bfs_pool_conf pc;
-
-		bfs_cache_default_conf(&cc, (uint64_t)sysconf(_SC_PHYS_PAGES) *
-						    (uint64_t)sysconf(_SC_PAGESIZE));
-		if (o.cache_size)
-			cc.cache_size = o.cache_size;
-		if (o.part_size)
-			cc.part_size = o.part_size;
-		if (o.max_ranges)
-			cc.max_ranges = o.max_ranges;
-		if (o.max_readahead)
-			cc.max_readahead = o.max_readahead;
-		if (cc.part_size > cc.cache_size / 2) {
-			fail("part_size (%zu) must be at most half of cache_size (%zu)",
-			     cc.part_size, cc.cache_size);
-			goto out;
-		}
-		bfs_pool_default_conf(&pc);
-		bfs_pool_conf_add_class(&pc, cc.part_size);
-		pc.enabled = o.buffer_pool;
-		pc.max_idle_per_class = o.buffer_pool_size;
-		pc.idle_shrink_s = o.pool_idle_shrink;
-		/* One budget: the cache keeps cached, in-flight and read-ahead bytes
-		 * within cache_size; the pool's cap (idle buffers included) is a
-		 * fixed 32 MiB above it, for demand reads in flight, and only a
-		 * stalled demand fetch may pass it (by at most max_ranges parts). */
-		pc.max_bytes = cc.cache_size + (32u << 20);
-		if (bfs_pool_create(&pc, &pool) != 0 ||
-		    bfs_cache_create(&cc, be, pool, &cache) != 0) {
-			fail("%s", "cannot set up the read cache");
-			goto out;
-		}
-		bfs_log(BFS_LOG_INFO, "cache %zu MiB, parts of %zu MiB, %u ranges at once, pool %s",
-			cc.cache_size >> 20, cc.part_size >> 20, cc.max_ranges,
-			pc.enabled ? "on" : "off");
-	}
-	parts = (struct mount_parts){http, be, pool, cache};
+	parts = (struct mount_parts){http, be, NULL, NULL};
 	{
 		struct bfs_fs_conf fc = {.prefix = o.prefix,
 					 .uid = o.uid,
@@ -337,13 +369,11 @@ int main(int argc, char **argv)
 					 .stats = format_stats,
 					 .stats_ctx = &parts};
 
-		bfs_fs_create(&fc, be, bfs_cache_reader(cache), &fs);
+		bfs_fs_create(&fc, be, NULL, &fs);
 	}
-	status = serve(&o, mountpoint, fs);
+	status = serve(&o, mountpoint, fs, &parts);
 out:
 	bfs_fs_destroy(&fs);
-	bfs_cache_destroy(&cache);
-	bfs_pool_destroy(&pool);
 	if (be)
 		be->ops->destroy(be);
 	bfs_http_destroy(&http);

@@ -29,9 +29,12 @@ struct bfs_fs_conf {
 
 struct bfs_fs;
 
-/* @be and @rd are borrowed and must outlive the fs. */
+/* @be and @rd are borrowed and must outlive the fs.  @rd may be NULL and
+ * given later with bfs_fs_set_reader(), before the session loop starts:
+ * readers start threads, which must not exist when the daemon forks. */
 int bfs_fs_create(const struct bfs_fs_conf *conf, struct bfs_backend *be, struct bfs_reader *rd,
 		  struct bfs_fs **out);
+void bfs_fs_set_reader(struct bfs_fs *fs, struct bfs_reader *rd);
 void bfs_fs_destroy(struct bfs_fs **fs);
 
 /* The operations table to give fuse_session_new() with the fs as userdata. */

@@ -89,6 +89,10 @@ mkdir -p "$WORK/bg"
 "$BFS_BIN" s3://lab "$WORK/bg" -o endpoint=$S3_EP
 check "background mount is there" is_mounted "$WORK/bg"
 check "background mount reads" cmp -s "$WORK/bg/top.txt" "$S/top.txt"
+# The read path's threads start after detaching: fork() keeps only the
+# calling thread, so threads started before it would be gone (or worse).
+bgpid=$(pgrep -f "bucketfs s3://lab $WORK/bg" | head -1)
+check "the detached daemon has its maintenance thread" grep -qx bfs-maint /proc/"$bgpid"/task/*/comm
 fusermount3 -u "$WORK/bg"
 sleep 0.3
 check "background mount gone after fusermount3 -u" bash -c "! grep -q ' $WORK/bg ' /proc/mounts"
