@@ -16,18 +16,20 @@
  *        └──GET failed / cancelled──> FAILED (out of the tree at once)
  *
  * Invariants: extents in a tree never overlap; only READY extents are on
- * the LRU list; cache->bytes is the sum of the lengths of the extents in
- * the trees (FILLING ones included, since their buffers are being filled);
- * an extent's buffer is released exactly once, when its refcount drops to
- * zero (the tree, each read waiting on or answered from it, and the fetch
- * job each hold a reference).
+ * the LRU list; cache->bytes is the sum of the costs (the pooled buffer's
+ * size) of the extents in the trees, FILLING ones included; an extent's
+ * buffer is released exactly once, when its refcount drops to zero (the
+ * tree, each read attached to it, and the fetch job each hold a
+ * reference; a stream lists its queued read-ahead without one).
  *
  * A read.  Its range is widened to blocks; extents found READY count as
  * hits, FILLING ones are joined (single flight: a second reader of the same
  * bytes waits for the first GET), and each gap becomes new FILLING extents
- * of at most part_size, queued as demand jobs.  The read is answered when
- * its last extent is ready, with an iovec pointing into the pooled buffers:
- * no copy on our side.
+ * of at most part_size, queued as demand jobs.  A read found whole is
+ * answered at once with an iovec pointing into the pooled buffers: no copy
+ * on our side.  A read that must wait first copies what it already has
+ * (at most its own length) and lets go of those extents, so waiting reads
+ * never pin cached buffers; it is answered when its last extent is ready.
  *
  * Read-ahead.  Each open file has a stream that watches offsets.  While the
  * reader stays sequential the window doubles from min_readahead to
@@ -35,7 +37,11 @@
  * random read resets the window, so random readers fetch only the blocks
  * they touch.  Prefetch is admitted only within the memory budget (after
  * evicting older extents); when the budget is spent the window halves
- * instead.  Demand reads are always admitted, evicting what they must.
+ * instead, and no window exceeds the budget's fair share among the readers
+ * active in the last two seconds.  Demand reads are always admitted,
+ * evicting what they must; if the pool's cap leaves a demand fetch no
+ * buffer and nothing is evictable, it overdraws the cap (bounded by
+ * max_ranges parts) rather than wait, which could deadlock.
  * Demand jobs run before prefetch jobs; queued prefetch that nobody waits
  * for is cancelled when its file is closed.
  *
@@ -43,6 +49,9 @@
  * fetch workers (at most max_ranges, a GThreadPool) run the GETs, writing
  * each body straight into its buffer, and answer waiting reads.  A
  * maintenance thread ticks once a second to shrink the pool's idle classes.
+ *
+ * The cache and its threads are created after the daemon detaches (fork
+ * keeps only the calling thread).
  *
  * Locks.  cache->lock guards the trees, extents' state and waiters, the
  * LRU list, streams and counters.  It is never held across a GET, a pool
