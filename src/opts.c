@@ -343,8 +343,17 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		o->buffer_pool = true;
 		return 0;
 	case K_BUFFER_POOL_SIZE:
-		if (set_uint(st, &n, arg, 10, 4096))
+		/* fuse_opt hands "--buffer-pool-size N" over as "--buffer-pool-sizeN". */
+		if (g_str_has_prefix(arg, "--buffer-pool-size") && arg[18] != '=') {
+			char *joined = g_strconcat("buffer_pool_size=", arg + 18, NULL);
+			int bad = set_uint(st, &n, joined, 10, 4096);
+
+			g_free(joined);
+			if (bad)
+				return -1;
+		} else if (set_uint(st, &n, arg, 10, 4096)) {
 			return -1;
+		}
 		o->buffer_pool_size = (unsigned)n;
 		return 0;
 	case K_POOL_IDLE_SHRINK:

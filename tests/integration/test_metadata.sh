@@ -28,6 +28,20 @@ again=$(( $(proxy_count HEAD) + $(proxy_count LIST) ))
 expect_eq "a missing name is looked up once within negative_ttl" "$first" "$again"
 check "and that lookup did ask the store" test "$first" -gt 0
 
+# Files read by path in a directory nobody listed: the first lookup lists
+# the (small) directory once and every sibling is answered from it, not
+# probed with a LIST and a HEAD each.
+umount_bfs "$M"
+mount_bfs "$M" "s3://lab" -o endpoint=$PROXY_EP || fail mount
+proxy clear
+n=0
+for f in "$LAB_SRC"/awkward/*.txt; do
+	cmp -s "$f" "$M/awkward/$(basename "$f")" && n=$((n + 1))
+done
+expect_eq "files read by path in an unlisted directory" "$(ls "$LAB_SRC"/awkward/*.txt | wc -l)" "$n"
+expect_eq "...with no HEAD" 0 "$(proxy_count HEAD)"
+check "...and a listing page or two, not one per name ($(proxy_count LIST))" test "$(proxy_count LIST)" -le 3
+
 # uid/gid/umask
 umount_bfs "$M"
 mount_bfs "$M" "s3://lab" -o endpoint=$S3_EP,uid=1234,gid=4321,umask=027 || fail mount

@@ -147,6 +147,51 @@ START_TEST(bad_input)
 }
 END_TEST
 
+START_TEST(read_path_options)
+{
+	struct bfs_opts o;
+	char msg[256] = "";
+
+	ck_assert_int_eq(parse(&o, msg, "b", "/m", NULL), 0);
+	ck_assert(o.buffer_pool);
+	ck_assert_uint_eq(o.buffer_pool_size, 16);
+	ck_assert(o.pool_idle_shrink == 10);
+	ck_assert_uint_eq(o.cache_size, 0); /* 0: from RAM */
+	bfs_opts_clear(&o);
+	ck_assert_msg(parse(&o, msg, "b", "/m", "-o",
+			    "cache_size=512M,part_size=4m,max_ranges=6,max_readahead=1G,"
+			    "buffer_pool=off,buffer_pool_size=3,pool_idle_shrink=2.5",
+			    NULL) == 0,
+		      "%s", msg);
+	ck_assert_uint_eq(o.cache_size, 512ull << 20);
+	ck_assert_uint_eq(o.part_size, 4ull << 20);
+	ck_assert_uint_eq(o.max_ranges, 6);
+	ck_assert_uint_eq(o.max_readahead, 1ull << 30);
+	ck_assert(!o.buffer_pool);
+	ck_assert_uint_eq(o.buffer_pool_size, 3);
+	ck_assert(o.pool_idle_shrink == 2.5);
+	bfs_opts_clear(&o);
+	/* The seed design's command-line names. */
+	ck_assert_msg(parse(&o, msg, "b", "/m", "--buffer-pool", "--buffer-pool-size", "7", NULL) ==
+			      0,
+		      "%s", msg);
+	ck_assert(o.buffer_pool);
+	ck_assert_uint_eq(o.buffer_pool_size, 7);
+	bfs_opts_clear(&o);
+	ck_assert_int_eq(parse(&o, msg, "b", "/m", "--buffer-pool-size=9", NULL), 0);
+	ck_assert_uint_eq(o.buffer_pool_size, 9);
+	bfs_opts_clear(&o);
+	static const char *const bad[] = {
+		"cache_size=1",	     "cache_size=12X", "part_size=1G",	     "max_ranges=0",
+		"buffer_pool=maybe", "max_readahead=", "pool_idle_shrink=-3"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		ck_assert_msg(parse(&o, msg, "b", "/m", "-o", bad[i], NULL) == EINVAL,
+			      "accepted %s", bad[i]);
+		bfs_opts_clear(&o);
+	}
+}
+END_TEST
+
 START_TEST(help_and_version)
 {
 	struct bfs_opts o;
@@ -170,6 +215,7 @@ int main(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, every_option);
 	tcase_add_test(tc, bad_input);
+	tcase_add_test(tc, read_path_options);
 	tcase_add_test(tc, help_and_version);
 	suite_add_tcase(s, tc);
 	return bfs_run_suite(s);
