@@ -139,6 +139,21 @@ static char *fsname_option(const struct bfs_opts *o)
 	return g_string_free(s, FALSE);
 }
 
+/* The cache's configuration: the machine's defaults, then the options. */
+static void cache_conf(const struct bfs_opts *o, struct bfs_cache_conf *cc)
+{
+	bfs_cache_default_conf(cc,
+			       (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (o->cache_size)
+		cc->cache_size = o->cache_size;
+	if (o->part_size)
+		cc->part_size = o->part_size;
+	if (o->max_ranges)
+		cc->max_ranges = o->max_ranges;
+	if (o->max_readahead)
+		cc->max_readahead = o->max_readahead;
+}
+
 /*
  * The read path: buffer pool and block cache.  Called after detaching,
  * because the cache starts threads and fork() keeps only the calling one
@@ -149,16 +164,7 @@ static int start_read_path(const struct bfs_opts *o, struct mount_parts *m)
 	struct bfs_cache_conf cc;
 	struct bfs_pool_conf pc;
 
-	bfs_cache_default_conf(&cc,
-			       (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE));
-	if (o->cache_size)
-		cc.cache_size = o->cache_size;
-	if (o->part_size)
-		cc.part_size = o->part_size;
-	if (o->max_ranges)
-		cc.max_ranges = o->max_ranges;
-	if (o->max_readahead)
-		cc.max_readahead = o->max_readahead;
+	cache_conf(o, &cc);
 	bfs_pool_default_conf(&pc);
 	bfs_pool_conf_add_class(&pc, cc.part_size);
 	pc.enabled = o->buffer_pool;
@@ -185,12 +191,7 @@ static int check_read_path(const struct bfs_opts *o)
 {
 	struct bfs_cache_conf cc;
 
-	bfs_cache_default_conf(&cc,
-			       (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE));
-	if (o->cache_size)
-		cc.cache_size = o->cache_size;
-	if (o->part_size)
-		cc.part_size = o->part_size;
+	cache_conf(o, &cc);
 	if (cc.part_size > cc.cache_size / 2)
 		return fail("part_size (%zu) must be at most half of cache_size (%zu)",
 			    cc.part_size, cc.cache_size);
