@@ -330,12 +330,3 @@ bool bfs_inodes_note_open(struct bfs_inodes *t, fuse_ino_t ino, const char *etag
 	return same;
 }
 
-guint bfs_inodes_count(struct bfs_inodes *t)
-{
-	guint n;
-
-	g_mutex_lock(&t->lock);
-	n = g_hash_table_size(t->by_ino);
-	g_mutex_unlock(&t->lock);
-	return n;
-}

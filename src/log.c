@@ -19,11 +19,6 @@ void bfs_log_set_level(enum bfs_log_level level)
 	log_level = level;
 }
 
-enum bfs_log_level bfs_log_get_level(void)
-{
-	return log_level;
-}
-
 void bfs_log_use_syslog(const char *ident)
 {
 	openlog(ident, LOG_PID, LOG_DAEMON);

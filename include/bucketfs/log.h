@@ -21,7 +21,6 @@ enum bfs_log_level {
 
 /* Messages above @level are dropped.  Default: BFS_LOG_WARN. */
 void bfs_log_set_level(enum bfs_log_level level);
-enum bfs_log_level bfs_log_get_level(void);
 
 /* From now on, write to syslog with @ident instead of stderr. */
 void bfs_log_use_syslog(const char *ident);

@@ -8,9 +8,8 @@
  * iovec is valid only during the call.  This lets a reader answer from a
  * cache or from an HTTP completion without a FUSE thread waiting on it.
  *
- * Readers: the block cache (cache.h: pooled buffers, range engine,
- * read-ahead) and the direct reader (one ranged GET per read, no caching),
- * kept as the simplest correct reference.
+ * The reader is the block cache (cache.h: pooled buffers, range engine,
+ * read-ahead); tests may plug in their own.
  */
 #ifndef BUCKETFS_READER_H
 #define BUCKETFS_READER_H
@@ -46,7 +45,5 @@ struct bfs_reader {
 	const struct bfs_reader_ops *ops;
 };
 
-/* A reader that issues one ranged GET per read through @be (borrowed). */
-int bfs_direct_reader_create(struct bfs_backend *be, struct bfs_reader **out);
 
 #endif
