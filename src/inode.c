@@ -329,4 +329,3 @@ bool bfs_inodes_note_open(struct bfs_inodes *t, fuse_ino_t ino, const char *etag
 	g_mutex_unlock(&t->lock);
 	return same;
 }
-
