@@ -73,5 +73,4 @@ bool bfs_inodes_is_negative(struct bfs_inodes *t, fuse_ino_t parent, const char 
  * same ETag (so the kernel's page cache may be kept). */
 bool bfs_inodes_note_open(struct bfs_inodes *t, fuse_ino_t ino, const char *etag);
 
-
 #endif

@@ -45,5 +45,4 @@ struct bfs_reader {
 	const struct bfs_reader_ops *ops;
 };
 
-
 #endif
