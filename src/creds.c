@@ -242,6 +242,19 @@ int bfs_creds_resolve(const struct bfs_creds_conf *conf, struct bfs_creds *out, 
 		return from_passwd_file(conf->passwd_file, conf->bucket, out, msg, msglen);
 	if (conf->profile)
 		return from_profile(conf->profile, out, true, msg, msglen);
+	if (conf->access_key_id || conf->secret_access_key) {
+		if (!conf->access_key_id || !conf->secret_access_key) {
+			snprintf(msg, msglen, "the config file sets %s but not %s",
+				 conf->access_key_id ? "access_key_id" : "secret_access_key",
+				 conf->access_key_id ? "secret_access_key" : "access_key_id");
+			return EINVAL;
+		}
+		out->access_key = g_strdup(conf->access_key_id);
+		out->secret_key = g_strdup(conf->secret_access_key);
+		out->session_token = g_strdup(conf->session_token);
+		out->source = g_strdup("config file");
+		return 0;
+	}
 
 	ak = env_nonempty("AWS_ACCESS_KEY_ID");
 	sk = env_nonempty("AWS_SECRET_ACCESS_KEY");

@@ -5,6 +5,7 @@
  * terminal, then mount, detach and serve.  The only place that exits.
  */
 #include "bucketfs/cache.h"
+#include "bucketfs/config.h"
 #include "bucketfs/creds.h"
 #include "bucketfs/fs.h"
 #include "bucketfs/http.h"
@@ -17,6 +18,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,10 @@
 #include <unistd.h>
 
 #define MSG_LEN 512
+
+/* Exit statuses, as mount(8) defines them for its helpers. */
+#define BFS_EXIT_USAGE 1	 /* bad options, source or config file */
+#define BFS_EXIT_MOUNT_FAILED 32 /* anything found while trying to mount */
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -109,6 +115,42 @@ static void format_stats(void *ctx, GString *out)
 	P("http.transport_errors", hs.transport_errors);
 	P("http.bytes_received", hs.bytes_received);
 #undef P
+}
+
+/*
+ * Options in three layers: the config files' sections for the source, then
+ * the command line.  The command line is parsed first on its own to learn
+ * the source and config=, then again above the files.  Returns 0, or 1 after
+ * printing the problem.
+ */
+static int parse_with_config(int argc, char **argv, struct bfs_opts *o)
+{
+	struct bfs_config_file files[2];
+	GPtrArray *entries = NULL;
+	char msg[MSG_LEN] = "", **sections, *user = NULL;
+	size_t n = 0;
+	int r;
+
+	if (bfs_opts_parse(argc, argv, o, msg, sizeof(msg)) != 0)
+		return fail("%s", msg);
+	if (o->show_help || o->show_version)
+		return 0;
+	if (o->config_file) {
+		files[n++] = (struct bfs_config_file){o->config_file, true};
+	} else {
+		user = bfs_config_user_path();
+		files[n++] = (struct bfs_config_file){BFS_CONFIG_SYSTEM_PATH, false};
+		files[n++] = (struct bfs_config_file){user, false};
+	}
+	sections = bfs_opts_config_sections(o);
+	r = bfs_config_load(files, n, (const char *const *)sections, &entries, msg, sizeof(msg));
+	g_strfreev(sections);
+	bfs_opts_clear(o);
+	if (r == 0)
+		r = bfs_opts_parse_layered(argc, argv, entries, o, msg, sizeof(msg));
+	bfs_config_free(entries);
+	g_free(user);
+	return r ? fail("%s", msg) : 0;
 }
 
 /* `bucketfs stats MOUNTPOINT`: print a mounted bucketfs's statistics. */
@@ -198,6 +240,22 @@ static int check_read_path(const struct bfs_opts *o)
 	return 0;
 }
 
+static void on_sighup(int sig)
+{
+	(void)sig;
+	bfs_log_reopen();
+}
+
+/* With a log file, SIGHUP reopens it (for logrotate) instead of
+ * unmounting, which is libfuse's default. */
+static void reopen_log_on_sighup(void)
+{
+	struct sigaction sa = {.sa_handler = on_sighup, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
 		 struct mount_parts *parts)
 {
@@ -205,7 +263,7 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
 	char *fsname = fsname_option(o);
-	int r = 1;
+	int r = BFS_EXIT_MOUNT_FAILED;
 
 	fuse_opt_add_arg(&args, "bucketfs");
 	fuse_opt_add_arg(&args, "-o");
@@ -215,6 +273,10 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
 	if (o->allow_other) {
 		fuse_opt_add_arg(&args, "-o");
 		fuse_opt_add_arg(&args, "allow_other");
+	}
+	if (o->mount_flags) {
+		fuse_opt_add_arg(&args, "-o");
+		fuse_opt_add_arg(&args, o->mount_flags);
 	}
 	if (o->debug)
 		fuse_opt_add_arg(&args, "-d");
@@ -228,6 +290,8 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
 		fail("%s", "cannot install signal handlers");
 		goto out;
 	}
+	if (o->log_file)
+		reopen_log_on_sighup();
 	if (fuse_session_mount(se, mountpoint) != 0) {
 		fail("cannot mount on %s (is /dev/fuse usable, and fusermount3 installed?)",
 		     mountpoint);
@@ -239,7 +303,9 @@ static int serve(struct bfs_opts *o, const char *mountpoint, struct bfs_fs *fs,
 		fuse_remove_signal_handlers(se);
 		goto out;
 	}
-	if (!o->foreground)
+	if (o->log_file)
+		bfs_log_to_file();
+	else if (!o->foreground)
 		bfs_log_use_syslog("bucketfs");
 	if (start_read_path(o, parts) != 0) {
 		fuse_session_unmount(se);
@@ -283,15 +349,14 @@ int main(int argc, char **argv)
 	struct bfs_fs *fs = NULL;
 	char msg[MSG_LEN] = "", mountpoint[PATH_MAX], *region = NULL;
 	struct stat st;
-	int status = 1;
+	int status = BFS_EXIT_USAGE;
 
 	bfs_log_install_fuse();
 	if (argc == 3 && strcmp(argv[1], "stats") == 0)
 		return stats_command(argv[2]);
-	if (bfs_opts_parse(argc, argv, &o, msg, sizeof(msg)) != 0) {
-		fail("%s", msg);
+	if (parse_with_config(argc, argv, &o) != 0) {
 		bfs_opts_clear(&o);
-		return 1;
+		return BFS_EXIT_USAGE;
 	}
 	if (o.show_help) {
 		bfs_opts_print_help(stdout, "bucketfs");
@@ -305,9 +370,23 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	bfs_log_set_level((enum bfs_log_level)o.log_level);
+	if (check_read_path(&o) != 0)
+		goto out;
+	status = BFS_EXIT_MOUNT_FAILED;
+	if (o.log_file && bfs_log_open_file(o.log_file, msg, sizeof(msg)) != 0) {
+		fail("%s", msg);
+		goto out;
+	}
 
 	if (!realpath(o.mountpoint, mountpoint) || stat(mountpoint, &st) != 0) {
-		fail("mountpoint %s does not exist", o.mountpoint);
+		if (errno == ENOTCONN)
+			fail("mountpoint %s is a dead mount (its daemon is gone): clear it with "
+			     "'fusermount3 -uz %s' or 'umount -l %s', then mount again",
+			     o.mountpoint, o.mountpoint, o.mountpoint);
+		else if (errno == ENOENT)
+			fail("mountpoint %s does not exist", o.mountpoint);
+		else
+			fail("mountpoint %s: %s", o.mountpoint, g_strerror(errno));
 		goto out;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -320,7 +399,10 @@ int main(int argc, char **argv)
 					    .passwd_file = o.passwd_file,
 					    .profile = o.profile,
 					    .bucket = o.bucket,
-					    .region = o.region};
+					    .region = o.region,
+					    .access_key_id = o.access_key_id,
+					    .secret_access_key = o.secret_access_key,
+					    .session_token = o.session_token};
 		struct bfs_http_conf hc = {
 			.connect_timeout_ms = (long)(o.connect_timeout * 1000),
 			.request_timeout_ms = (long)(o.request_timeout * 1000),
@@ -353,8 +435,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (check_read_path(&o) != 0)
-		goto out;
 	if (be->ops->probe(be, msg, sizeof(msg)) != 0) {
 		fail("%s", msg);
 		goto out;

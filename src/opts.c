@@ -6,12 +6,14 @@
  */
 #include "bucketfs/opts.h"
 
+#include "bucketfs/config.h"
 #include "bucketfs/log.h"
 
 #include <errno.h>
 #include <fuse3/fuse_opt.h>
 #include <glib.h>
 #include <math.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,11 @@ enum {
 	K_BUFFER_POOL_FLAG,
 	K_BUFFER_POOL_SIZE,
 	K_POOL_IDLE_SHRINK,
+	K_LOG_FILE,
+	K_CONFIG,
+	K_SECRET,
+	K_MOUNT_WORD,
+	K_KERN_FLAG,
 };
 
 static const struct fuse_opt opt_spec[] = {
@@ -94,6 +101,41 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("--buffer-pool-size=", K_BUFFER_POOL_SIZE),
 	FUSE_OPT_KEY("--buffer-pool-size ", K_BUFFER_POOL_SIZE),
 	FUSE_OPT_KEY("pool_idle_shrink=", K_POOL_IDLE_SHRINK),
+	FUSE_OPT_KEY("log_file=", K_LOG_FILE),
+	FUSE_OPT_KEY("config=", K_CONFIG),
+	FUSE_OPT_KEY("access_key_id=", K_SECRET),
+	FUSE_OPT_KEY("secret_access_key=", K_SECRET),
+	FUSE_OPT_KEY("session_token=", K_SECRET),
+	/* mount(8)'s and fstab's own words: mount(8), systemd and libmount act
+	 * on them; a helper is handed some of them and must accept them all. */
+	FUSE_OPT_KEY("defaults", K_MOUNT_WORD),
+	FUSE_OPT_KEY("auto", K_MOUNT_WORD),
+	FUSE_OPT_KEY("noauto", K_MOUNT_WORD),
+	FUSE_OPT_KEY("_netdev", K_MOUNT_WORD),
+	FUSE_OPT_KEY("nofail", K_MOUNT_WORD),
+	FUSE_OPT_KEY("user", K_MOUNT_WORD),
+	FUSE_OPT_KEY("user=", K_MOUNT_WORD),
+	FUSE_OPT_KEY("nouser", K_MOUNT_WORD),
+	FUSE_OPT_KEY("users", K_MOUNT_WORD),
+	FUSE_OPT_KEY("nousers", K_MOUNT_WORD),
+	FUSE_OPT_KEY("owner", K_MOUNT_WORD),
+	FUSE_OPT_KEY("noowner", K_MOUNT_WORD),
+	FUSE_OPT_KEY("group", K_MOUNT_WORD),
+	FUSE_OPT_KEY("nogroup", K_MOUNT_WORD),
+	FUSE_OPT_KEY("comment=", K_MOUNT_WORD),
+	FUSE_OPT_KEY("nonempty", K_MOUNT_WORD), /* FUSE 2's; FUSE 3 always allows it */
+	/* Kernel mount flags, passed to the FUSE mount in order. */
+	FUSE_OPT_KEY("suid", K_KERN_FLAG),
+	FUSE_OPT_KEY("nosuid", K_KERN_FLAG),
+	FUSE_OPT_KEY("dev", K_KERN_FLAG),
+	FUSE_OPT_KEY("nodev", K_KERN_FLAG),
+	FUSE_OPT_KEY("exec", K_KERN_FLAG),
+	FUSE_OPT_KEY("noexec", K_KERN_FLAG),
+	FUSE_OPT_KEY("atime", K_KERN_FLAG),
+	FUSE_OPT_KEY("noatime", K_KERN_FLAG),
+	FUSE_OPT_KEY("async", K_KERN_FLAG),
+	FUSE_OPT_KEY("sync", K_KERN_FLAG),
+	FUSE_OPT_KEY("dirsync", K_KERN_FLAG),
 	FUSE_OPT_END,
 };
 
@@ -102,6 +144,7 @@ struct parse_state {
 	char *msg;
 	size_t msglen;
 	int failed;
+	const char *origin; /* the config file and section, or NULL for argv */
 };
 
 static int fail(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -164,6 +207,19 @@ static int set_bytes(struct parse_state *st, uint64_t *slot, const char *arg, ui
 	return 0;
 }
 
+/* Words for yes and no, in config files and on/off options. */
+static bool is_true(const char *v)
+{
+	return !g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") ||
+	       !g_ascii_strcasecmp(v, "on");
+}
+
+static bool is_false(const char *v)
+{
+	return !g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") ||
+	       !g_ascii_strcasecmp(v, "off");
+}
+
 static int set_string(struct parse_state *st, char **slot, const char *arg)
 {
 	const char *v = value_of(arg);
@@ -216,6 +272,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		}
 		return fail(st, "unexpected argument '%s'", arg);
 	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.*, x-gvfs-* and other comments for userspace tools */
+		if (g_ascii_strncasecmp(arg, "x-", 2) == 0)
+			return 0;
+		if (st->origin) /* the value might be a misspelt secret: not shown */
+			return fail(st, "unknown option '%.*s' (see --help)",
+				    (int)strcspn(arg, "="), arg);
 		return fail(st, "unknown option '%s' (see --help)", arg);
 	case K_HELP:
 		o->show_help = true;
@@ -266,7 +328,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case K_RO:
 		return 0;
 	case K_RW:
-		bfs_log(BFS_LOG_WARN, "'rw' requested, but bucketfs mounts read-only for now");
+		/* mount(8) may add "rw" on its own: no warning, just the truth. */
+		bfs_log(BFS_LOG_INFO, "'rw' requested; bucketfs mounts read-only");
 		return 0;
 	case K_UID:
 		if (set_uint(st, &n, arg, 10, G_MAXUINT32 - 1))
@@ -331,9 +394,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case K_BUFFER_POOL: {
 		const char *v = value_of(arg);
 
-		if (strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		if (is_true(v) || strcmp(v, "1") == 0)
 			o->buffer_pool = true;
-		else if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		else if (is_false(v) || strcmp(v, "0") == 0)
 			o->buffer_pool = false;
 		else
 			return fail(st, "option '%s': expected on or off", arg);
@@ -358,6 +421,38 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return 0;
 	case K_POOL_IDLE_SHRINK:
 		return set_seconds(st, &o->pool_idle_shrink, arg, 86400);
+	case K_LOG_FILE:
+		return set_string(st, &o->log_file, arg);
+	case K_CONFIG:
+		if (st->origin)
+			return fail(st, "option '%s' cannot be used inside a config file", arg);
+		return set_string(st, &o->config_file, arg);
+	case K_SECRET: {
+		char **slot = g_str_has_prefix(arg, "access_key_id=")	    ? &o->access_key_id
+			      : g_str_has_prefix(arg, "secret_access_key=") ? &o->secret_access_key
+									    : &o->session_token;
+		size_t keylen = (size_t)(strchr(arg, '=') - arg);
+
+		if (!st->origin)
+			return fail(st,
+				    "option '%.*s' is not accepted on the command line, where "
+				    "other users can see it: put it in a config file of mode "
+				    "0600, or use passwd_file=",
+				    (int)keylen, arg);
+		if (*slot)
+			OPENSSL_cleanse(*slot, strlen(*slot));
+		return set_string(st, slot, arg);
+	}
+	case K_MOUNT_WORD:
+		return 0;
+	case K_KERN_FLAG: {
+		char *flags = o->mount_flags ? g_strconcat(o->mount_flags, ",", arg, NULL)
+					     : g_strdup(arg);
+
+		g_free(o->mount_flags);
+		o->mount_flags = flags;
+		return 0;
+	}
 	}
 	return fail(st, "unhandled option '%s'", arg);
 }
@@ -413,12 +508,8 @@ int bfs_parse_source(const char *source, char **bucket, char **prefix, char *msg
 	return 0;
 }
 
-int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t msglen)
+static void set_defaults(struct bfs_opts *o)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct parse_state st = {.o = o, .msg = msg, .msglen = msglen};
-	int r = 0;
-
 	memset(o, 0, sizeof(*o));
 	o->uid = getuid();
 	o->gid = getgid();
@@ -432,7 +523,109 @@ int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t 
 	o->buffer_pool = true;
 	o->buffer_pool_size = 16;
 	o->pool_idle_shrink = 10;
+}
 
+/* "name = false" for a flag: undo it (or, for a kernel flag, its opposite). */
+static int unset_flag(struct parse_state *st, const char *key)
+{
+	static const char *const kern[] = {"suid", "dev", "exec", "atime"};
+	struct bfs_opts *o = st->o;
+
+	if (!strcmp(key, "anonymous"))
+		o->anonymous = false;
+	else if (!strcmp(key, "allow_other"))
+		o->allow_other = false;
+	else if (!strcmp(key, "insecure_skip_tls_verify"))
+		o->insecure_tls = false;
+	else if (!strcmp(key, "path_style") || !strcmp(key, "virtual_host"))
+		o->addressing = BFS_ADDR_AUTO;
+	else if (!strcmp(key, "ro") || !strcmp(key, "rw") || !strcmp(key, "debug"))
+		; /* always read-only; debug is a command-line matter */
+	else {
+		for (size_t i = 0; i < G_N_ELEMENTS(kern); i++) {
+			const char *flag = kern[i];
+			char opposite[16];
+
+			if (!strcmp(key, flag))
+				snprintf(opposite, sizeof(opposite), "no%s", flag);
+			else if (!strncmp(key, "no", 2) && !strcmp(key + 2, flag))
+				snprintf(opposite, sizeof(opposite), "%s", flag);
+			else
+				continue;
+			char *flags = o->mount_flags
+					      ? g_strconcat(o->mount_flags, ",", opposite, NULL)
+					      : g_strdup(opposite);
+
+			g_free(o->mount_flags);
+			o->mount_flags = flags;
+			return 0;
+		}
+		return fail(st, "option '%s' is not a flag: it takes a value", key);
+	}
+	return 0;
+}
+
+/* One config entry, through the same parser as -o. */
+static int apply_entry(struct parse_state *st, const struct bfs_config_entry *e)
+{
+	char *word, *argv[3];
+	struct fuse_args args;
+	GString *esc = g_string_new(NULL);
+	int r;
+
+	st->origin = e->origin;
+	if (is_false(e->value) && strcmp(e->key, "buffer_pool") != 0) {
+		r = unset_flag(st, e->key);
+		goto out;
+	}
+	word = is_true(e->value) && strcmp(e->key, "buffer_pool") != 0
+		       ? g_strdup(e->key)
+		       : g_strconcat(e->key, "=", e->value, NULL);
+	/* -o splits at commas; a value may hold one */
+	for (const char *p = word; *p; p++) {
+		if (*p == ',' || *p == '\\')
+			g_string_append_c(esc, '\\');
+		g_string_append_c(esc, *p);
+	}
+	if (bfs_config_is_secret(e->key))
+		OPENSSL_cleanse(word, strlen(word));
+	g_free(word);
+	argv[0] = "bucketfs";
+	argv[1] = "-o";
+	argv[2] = esc->str;
+	args = (struct fuse_args)FUSE_ARGS_INIT(3, argv);
+	r = fuse_opt_parse(&args, st, opt_spec, opt_proc) != 0 || st->failed ? -1 : 0;
+	fuse_opt_free_args(&args);
+out:
+	if (r) {
+		size_t n = strlen(st->msg);
+
+		if (!st->failed)
+			snprintf(st->msg, st->msglen, "cannot parse option '%s'", e->key);
+		snprintf(st->msg + n, st->msglen - n, " (in %s)", e->origin);
+		st->failed = 1;
+	}
+	if (bfs_config_is_secret(e->key))
+		OPENSSL_cleanse(esc->str, esc->len);
+	g_string_free(esc, TRUE);
+	st->origin = NULL;
+	return r;
+}
+
+int bfs_opts_parse_layered(int argc, char **argv, const GPtrArray *config, struct bfs_opts *o,
+			   char *msg, size_t msglen)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct parse_state st = {.o = o, .msg = msg, .msglen = msglen};
+	int r = 0;
+
+	set_defaults(o);
+	for (guint i = 0; config && i < config->len; i++) {
+		if (apply_entry(&st, g_ptr_array_index(config, i)) != 0) {
+			r = EINVAL;
+			goto out;
+		}
+	}
 	if (fuse_opt_parse(&args, &st, opt_spec, opt_proc) != 0 || st.failed) {
 		if (!st.failed)
 			snprintf(msg, msglen, "cannot parse the command line");
@@ -464,6 +657,28 @@ out:
 	return r;
 }
 
+int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t msglen)
+{
+	return bfs_opts_parse_layered(argc, argv, NULL, o, msg, msglen);
+}
+
+char **bfs_opts_config_sections(const struct bfs_opts *o)
+{
+	GPtrArray *a = g_ptr_array_new();
+	char *prefix = g_strdup(o->prefix ? o->prefix : "");
+	size_t n = strlen(prefix);
+
+	while (n && prefix[n - 1] == '/')
+		prefix[--n] = '\0';
+	g_ptr_array_add(a, g_strdup("default"));
+	g_ptr_array_add(a, g_strdup_printf("s3://%s", o->bucket));
+	if (n)
+		g_ptr_array_add(a, g_strdup_printf("s3://%s/%s", o->bucket, prefix));
+	g_ptr_array_add(a, NULL);
+	g_free(prefix);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
 void bfs_opts_clear(struct bfs_opts *o)
 {
 	g_free(o->source);
@@ -475,6 +690,18 @@ void bfs_opts_clear(struct bfs_opts *o)
 	g_free(o->profile);
 	g_free(o->passwd_file);
 	g_free(o->ca_file);
+	g_free(o->log_file);
+	g_free(o->config_file);
+	g_free(o->mount_flags);
+	{
+		char *secrets[] = {o->access_key_id, o->secret_access_key, o->session_token};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
+			if (secrets[i])
+				OPENSSL_cleanse(secrets[i], strlen(secrets[i]));
+			g_free(secrets[i]);
+		}
+	}
 	memset(o, 0, sizeof(*o));
 }
 

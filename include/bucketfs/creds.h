@@ -7,8 +7,10 @@
  *   2. -o passwd_file=FILE             ACCESS:SECRET or BUCKET:ACCESS:SECRET lines;
  *                                      refused unless mode is 0600 or stricter
  *   3. -o profile=NAME                 from the shared credentials/config files
- *   4. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
- *   5. AWS_PROFILE, else "default"     from the same files, if present
+ *   4. access_key_id, secret_access_key [, session_token] from a bucketfs
+ *      config file (which must then be 0600 or stricter)
+ *   5. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY [, AWS_SESSION_TOKEN]
+ *   6. AWS_PROFILE, else "default"     from the same files, if present
  * The files are AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and
  * AWS_CONFIG_FILE (~/.aws/config).
  *
@@ -35,6 +37,10 @@ struct bfs_creds_conf {
 	const char *profile;
 	const char *bucket; /* selects BUCKET:ACCESS:SECRET lines */
 	const char *region; /* -o region= */
+	/* from a config file; all NULL when none */
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token;
 };
 
 /* Returns 0, or a positive errno with one line naming the cause in @msg:

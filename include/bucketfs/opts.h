@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <glib.h>
+
 enum bfs_addressing {
 	BFS_ADDR_AUTO = 0, /* virtual-hosted on AWS for DNS-safe names, else path */
 	BFS_ADDR_PATH,
@@ -43,7 +45,15 @@ struct bfs_opts {
 	double connect_timeout;
 	double request_timeout;
 	unsigned retries;
-	int log_level; /* enum bfs_log_level */
+	int log_level;	   /* enum bfs_log_level */
+	char *log_file;	   /* NULL: stderr in the foreground, syslog once detached */
+	char *config_file; /* config=: read instead of the default files */
+	char *mount_flags; /* kernel mount flags for FUSE ("nosuid,noexec"), or NULL */
+
+	/* secrets: only from a config file (bfs_config_is_secret()) */
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;
 
 	/* read path; 0 means "the default" where a default depends on the machine */
 	uint64_t cache_size;
@@ -64,6 +74,18 @@ struct bfs_opts {
 /* Parse argv into @o (all fields set: defaults, then what argv says).
  * Returns 0, or EINVAL with one line naming the problem in @msg. */
 int bfs_opts_parse(int argc, char **argv, struct bfs_opts *o, char *msg, size_t msglen);
+
+/* As bfs_opts_parse(), with the entries of configuration files
+ * (struct bfs_config_entry, from bfs_config_load()) between the defaults and
+ * argv: the command line wins over every file.  A bad entry is an error
+ * naming its file and section. */
+int bfs_opts_parse_layered(int argc, char **argv, const GPtrArray *config, struct bfs_opts *o,
+			   char *msg, size_t msglen);
+
+/* The config sections that apply to @o's source, lowest precedence first:
+ * "default", "s3://BUCKET", then "s3://BUCKET/PREFIX" if there is a prefix.
+ * NULL-terminated, free with g_strfreev(). */
+char **bfs_opts_config_sections(const struct bfs_opts *o);
 void bfs_opts_clear(struct bfs_opts *o);
 void bfs_opts_print_help(FILE *out, const char *prog);
 

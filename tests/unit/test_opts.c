@@ -2,6 +2,8 @@
 /* Command line and -o parsing: sources, every option, and bad values. */
 #include "bucketfs/opts.h"
 
+#include "bucketfs/config.h"
+
 #include "testutil.h"
 
 #include <glib.h>
@@ -206,6 +208,128 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+START_TEST(mount_words)
+{
+	struct bfs_opts o;
+	char msg[256];
+
+	/* Everything mount(8) and fstab may hand a helper is accepted. */
+	ck_assert_int_eq(parse(&o, msg, "s3://b", "/m", "-o",
+			       "rw,ro,defaults,_netdev,nofail,noauto,auto,user,users,nouser,"
+			       "user=alice,owner,group,comment=boot,x-systemd.automount,"
+			       "x-systemd.requires=network-online.target,X-mount.mkdir,nonempty",
+			       NULL),
+			 0);
+	ck_assert_ptr_null(o.mount_flags);
+	bfs_opts_clear(&o);
+	/* Kernel flags pass on to the FUSE mount, in order. */
+	ck_assert_int_eq(
+		parse(&o, msg, "s3://b", "/m", "-o", "nosuid,nodev,noexec,exec,noatime", NULL), 0);
+	ck_assert_str_eq(o.mount_flags, "nosuid,nodev,noexec,exec,noatime");
+	bfs_opts_clear(&o);
+	ck_assert_int_eq(
+		parse(&o, msg, "s3://b", "/m", "-o", "log_file=/var/log/b.log,config=/c", NULL), 0);
+	ck_assert_str_eq(o.log_file, "/var/log/b.log");
+	ck_assert_str_eq(o.config_file, "/c");
+	bfs_opts_clear(&o);
+}
+END_TEST
+
+START_TEST(secrets_not_on_command_line)
+{
+	static const char *const secrets[] = {"access_key_id=AKIAQ7", "secret_access_key=hunter2",
+					      "session_token=Zq9x7"};
+	struct bfs_opts o;
+	char msg[256];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
+		ck_assert_int_eq(parse(&o, msg, "s3://b", "/m", "-o", secrets[i], NULL), EINVAL);
+		ck_assert_msg(strstr(msg, "not accepted on the command line"), "%s", msg);
+		ck_assert_msg(!strstr(msg, strchr(secrets[i], '=') + 1), "secret shown: %s", msg);
+		bfs_opts_clear(&o);
+	}
+}
+END_TEST
+
+static void add_entry(GPtrArray *a, const char *key, const char *value)
+{
+	struct bfs_config_entry *e = g_new0(struct bfs_config_entry, 1);
+
+	e->key = g_strdup(key);
+	e->value = g_strdup(value);
+	e->origin = g_strdup("test.conf [default]");
+	g_ptr_array_add(a, e);
+}
+
+static void free_entry(gpointer p)
+{
+	struct bfs_config_entry *e = p;
+
+	g_free(e->key);
+	g_free(e->value);
+	g_free(e->origin);
+	g_free(e);
+}
+
+START_TEST(layered)
+{
+	GPtrArray *cfg = g_ptr_array_new_with_free_func(free_entry);
+	char *argv[] = {"bucketfs", "s3://b/p", "/m", "-o", "stat_ttl=7,gid=5", NULL};
+	struct bfs_opts o;
+	char msg[256], **sections;
+
+	add_entry(cfg, "stat_ttl", "3");
+	add_entry(cfg, "uid", "42");
+	add_entry(cfg, "region", "eu-west-1");
+	add_entry(cfg, "allow_other", "true");
+	add_entry(cfg, "allow_other", "false"); /* a later entry wins */
+	add_entry(cfg, "anonymous", "yes");
+	add_entry(cfg, "nosuid", "true");
+	add_entry(cfg, "exec", "false");
+	add_entry(cfg, "buffer_pool", "off");
+	add_entry(cfg, "endpoint", "http://h:1/a,b"); /* a comma survives -o splitting */
+	add_entry(cfg, "secret_access_key", "s3cr3t");
+	add_entry(cfg, "access_key_id", "AK");
+	ck_assert_int_eq(bfs_opts_parse_layered(5, argv, cfg, &o, msg, sizeof(msg)), 0);
+	ck_assert(o.stat_ttl == 7); /* argv wins */
+	ck_assert_uint_eq(o.gid, 5);
+	ck_assert_uint_eq(o.uid, 42);
+	ck_assert_str_eq(o.region, "eu-west-1");
+	ck_assert(!o.allow_other);
+	ck_assert(o.anonymous);
+	ck_assert(!o.buffer_pool);
+	ck_assert_str_eq(o.mount_flags, "nosuid,noexec");
+	ck_assert_str_eq(o.endpoint, "http://h:1/a,b");
+	ck_assert_str_eq(o.secret_access_key, "s3cr3t");
+	ck_assert_str_eq(o.access_key_id, "AK");
+	sections = bfs_opts_config_sections(&o);
+	ck_assert_uint_eq(g_strv_length(sections), 3);
+	ck_assert_str_eq(sections[0], "default");
+	ck_assert_str_eq(sections[1], "s3://b");
+	ck_assert_str_eq(sections[2], "s3://b/p");
+	g_strfreev(sections);
+	bfs_opts_clear(&o);
+
+	/* A bad entry names its origin; config= is refused inside a file. */
+	g_ptr_array_set_size(cfg, 0);
+	add_entry(cfg, "cache_size", "lots");
+	ck_assert_int_eq(bfs_opts_parse_layered(3, argv, cfg, &o, msg, sizeof(msg)), EINVAL);
+	ck_assert_msg(strstr(msg, "cache_size=lots") && strstr(msg, "(in test.conf [default])"),
+		      "%s", msg);
+	bfs_opts_clear(&o);
+	g_ptr_array_set_size(cfg, 0);
+	add_entry(cfg, "config", "/x");
+	ck_assert_int_eq(bfs_opts_parse_layered(3, argv, cfg, &o, msg, sizeof(msg)), EINVAL);
+	bfs_opts_clear(&o);
+	g_ptr_array_set_size(cfg, 0);
+	add_entry(cfg, "uid", "false");
+	ck_assert_int_eq(bfs_opts_parse_layered(3, argv, cfg, &o, msg, sizeof(msg)), EINVAL);
+	ck_assert_msg(strstr(msg, "not a flag"), "%s", msg);
+	bfs_opts_clear(&o);
+	g_ptr_array_free(cfg, TRUE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("opts");
@@ -217,6 +341,9 @@ int main(void)
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, read_path_options);
 	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, mount_words);
+	tcase_add_test(tc, secrets_not_on_command_line);
+	tcase_add_test(tc, layered);
 	suite_add_tcase(s, tc);
 	return bfs_run_suite(s);
 }
