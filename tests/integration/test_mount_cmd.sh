@@ -24,6 +24,8 @@ cleanup() {
 		grep -q " $m fuse" /proc/mounts && umount -l "$m"
 	done
 	[ -n "${SYSLOG_PID:-}" ] && kill "$SYSLOG_PID" 2>/dev/null && rm -f /dev/log
+	[ -n "${FSTAB_SAVED:-}" ] && cp "$FSTAB_SAVED" /etc/fstab
+	[ -n "${FUSE_MODE:-}" ] && chmod "$FUSE_MODE" /dev/fuse
 	xargs rm -f <"$MANIFEST"
 }
 trap cleanup EXIT
@@ -131,6 +133,33 @@ check "bucketfs -o suid,dev run by root lifts nosuid,nodev" bash -c "! grep -qE 
 pid=$(daemon_pid "$A")
 umount "$A"
 wait_gone "$A" "$pid"
+
+# --- "user": a user mounts and unmounts an /etc/fstab line ------------------
+# (mount(8) honours "user" only from /etc/fstab; saved and restored.  Stock
+# Debian's /dev/fuse is 0666; some containers make it 0600.)
+if id bfs-test-user >/dev/null 2>&1 || useradd -M -s /bin/sh bfs-test-user 2>/dev/null; then
+	U=$(mnt user)
+	chmod 777 "$WORK" "$U"
+	FUSE_MODE=$(stat -c %a /dev/fuse)
+	chmod 666 /dev/fuse
+	FSTAB_SAVED=$WORK/fstab.saved
+	cp /etc/fstab "$FSTAB_SAVED"
+	echo "s3://lab/tree $U bucketfs noauto,user,endpoint=$EP 0 0" >>/etc/fstab
+	out=$(runuser -u bfs-test-user -- env AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+		timeout 60 mount "$U" 2>&1)
+	expect_eq "user: a user mounts the fstab line" "0:" "$?:$out"
+	check "user: owned by that user, nosuid,nodev,noexec" bash -c \
+		"findmnt -n -o OPTIONS '$U' | grep -q 'nosuid,nodev,noexec.*user_id=$(id -u bfs-test-user)'"
+	check "user: the user reads the bytes" runuser -u bfs-test-user -- cmp -s "$U/4.txt" "$S/tree/4.txt"
+	pid=$(daemon_pid "$U")
+	runuser -u bfs-test-user -- umount "$U"
+	check "user: the same user unmounts it" wait_gone "$U" "$pid"
+	cp "$FSTAB_SAVED" /etc/fstab
+	chmod "$FUSE_MODE" /dev/fuse
+	userdel bfs-test-user 2>/dev/null
+else
+	echo "skip - cannot create a test user"
+fi
 
 # --- signals -----------------------------------------------------------------
 for sig in TERM INT; do
