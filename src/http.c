@@ -184,6 +184,8 @@ static void reset_headers(struct bfs_http_response *resp)
 	g_clear_pointer(&resp->content_range, g_free);
 	g_clear_pointer(&resp->last_modified, g_free);
 	g_clear_pointer(&resp->bucket_region, g_free);
+	g_clear_pointer(&resp->generation, g_free);
+	g_clear_pointer(&resp->ms_error_code, g_free);
 	resp->content_length = -1;
 	resp->retry_after_s = -1;
 }
@@ -207,6 +209,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	take_header(&resp->content_range, header_value(data, n, "content-range"));
 	take_header(&resp->last_modified, header_value(data, n, "last-modified"));
 	take_header(&resp->bucket_region, header_value(data, n, "x-amz-bucket-region"));
+	take_header(&resp->generation, header_value(data, n, "x-goog-generation"));
+	take_header(&resp->ms_error_code, header_value(data, n, "x-ms-error-code"));
 	v = header_value(data, n, "content-length");
 	if (v) {
 		guint64 cl;
@@ -314,9 +318,12 @@ int bfs_http_perform(struct bfs_http *http, const struct bfs_http_request *req,
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (strcmp(req->method, "HEAD") == 0)
+	if (strcmp(req->method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	else if (strcmp(req->method, "GET") != 0)
+	} else if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->post ? req->post : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_len);
+	} else if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 
 	rc = curl_easy_perform(h);

@@ -15,6 +15,7 @@
 
 #include "bucketfs/log.h"
 #include "bucketfs/s3xml.h"
+#include "bucketfs/store.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -27,8 +28,7 @@
 
 struct s3 {
 	struct bfs_backend base;
-	struct bfs_http *http;
-	struct bfs_retry_policy retry;
+	struct bfs_store store;
 	enum bfs_addressing addressing;
 	bool aws; /* no endpoint= given: the host follows the region */
 	char *scheme;
@@ -39,9 +39,6 @@ struct s3 {
 	GMutex lock;
 	char *region;	   /* protected by lock */
 	bool url_encoding; /* protected by lock: ask for encoding-type=url */
-
-	GMutex stats_lock;
-	struct bfs_backend_stats stats; /* protected by stats_lock */
 };
 
 static struct s3 *to_s3(struct bfs_backend *be)
@@ -157,7 +154,7 @@ static int s3_attempt(struct s3 *s3, const struct attempt *a, struct bfs_http_re
 	req.dest = a->dest;
 	req.dest_cap = a->dest_cap;
 	req.body_cap = a->body_cap ? a->body_cap : ERROR_BODY_CAP;
-	r = bfs_http_perform(s3->http, &req, resp);
+	r = bfs_http_perform(s3->store.http, &req, resp);
 	bfs_log(BFS_LOG_DEBUG, "%s %s -> %ld%s%s", a->method, url, resp->status, r ? " " : "",
 		r ? resp->error : "");
 out:
@@ -173,131 +170,37 @@ out:
 	return r;
 }
 
-/* What one attempt's outcome means. */
-enum verdict {
-	V_DONE,	 /* success: use the response */
-	V_RETRY, /* transient: try again if attempts remain */
-	V_FAIL,	 /* final: return the error */
+struct send_ctx {
+	struct s3 *s3;
+	const struct attempt *a;
 };
 
-/*
- * Check a response that arrived with a 2xx status.  Returns V_DONE, or
- * V_RETRY for an answer that is wrong in a way another attempt may fix, or
- * V_FAIL with *err set.
- */
-typedef enum verdict (*check_fn)(void *ctx, const struct bfs_http_response *resp, int *err);
-
-static int status_errno(long status)
+static int send_attempt(void *ctx, struct bfs_http_response *resp)
 {
-	switch (status) {
-	case 404:
-		return ENOENT;
-	case 403:
-		return EACCES;
-	case 412:
-	case 416:
-		return ESTALE;
-	default:
-		return EIO;
-	}
-}
+	struct send_ctx *sc = ctx;
 
-static void count(struct s3 *s3, bool retry, bool error, size_t bytes)
-{
-	g_mutex_lock(&s3->stats_lock);
-	s3->stats.requests++;
-	s3->stats.retries += retry;
-	s3->stats.errors += error;
-	s3->stats.bytes_fetched += bytes;
-	g_mutex_unlock(&s3->stats_lock);
-}
-
-static char *error_code(const struct bfs_http_response *resp)
-{
-	struct bfs_s3_error e = {0};
-	char *code = NULL;
-
-	if (resp->body && resp->body->len &&
-	    bfs_s3xml_parse_error((const char *)resp->body->data, resp->body->len, &e) == 0) {
-		code = e.code;
-		e.code = NULL;
-	}
-	bfs_s3_error_clear(&e);
-	return code;
-}
-
-/* One line for a request that failed for good.  Missing keys and changed
- * objects are ordinary answers, not worth a warning; nor is a probe's
- * failure, which the caller reports in its own words. */
-static void log_failure(const struct attempt *a, int r, int err,
-			const struct bfs_http_response *resp)
-{
-	enum bfs_log_level level = BFS_LOG_WARN;
-	const char *what = a->key ? a->key : "(bucket)";
-	char *code;
-
-	if (err == ESTALE || err == ENOENT || a->quiet)
-		level = BFS_LOG_DEBUG;
-	if (r) {
-		bfs_log(level, "%s %s failed: %s", a->method, what, resp->error);
-		return;
-	}
-	code = error_code(resp);
-	bfs_log(level, "%s %s failed: HTTP %ld%s%s", a->method, what, resp->status, code ? " " : "",
-		code ? code : "");
-	g_free(code);
+	return s3_attempt(sc->s3, sc->a, resp);
 }
 
 /*
- * Run @a under the retry policy.  @max_retries overrides the policy when
- * >= 0.  Returns 0 with the final response in @resp, or a positive errno.
+ * Run @a under the retry policy (bfs_store_run()).  @max_retries overrides
+ * the policy when >= 0.  Returns 0 with the final response in @resp, or a
+ * positive errno.
  */
-static int s3_call(struct s3 *s3, const struct attempt *a, check_fn check, void *ctx,
+static int s3_call(struct s3 *s3, const struct attempt *a, bfs_store_check_fn check, void *ctx,
 		   int max_retries, struct bfs_http_response *resp)
 {
-	unsigned limit = max_retries >= 0 ? (unsigned)max_retries : s3->retry.max_retries;
-	int err = EIO;
+	struct send_ctx sc = {s3, a};
+	struct bfs_store_call c = {.method = a->method,
+				   .what = a->key,
+				   .quiet = a->quiet,
+				   .send = send_attempt,
+				   .send_ctx = &sc,
+				   .check = check,
+				   .check_ctx = ctx,
+				   .max_retries = max_retries};
 
-	for (unsigned attempt = 0;; attempt++) {
-		enum verdict v;
-		int r = s3_attempt(s3, a, resp);
-		long retry_after = -1;
-
-		if (r) {
-			/* Network trouble is EIO to callers; the cause stays in
-			 * resp->transport_err for messages. */
-			v = bfs_http_transport_retryable(r) || r == EOVERFLOW ? V_RETRY : V_FAIL;
-			err = EIO;
-		} else if (resp->status >= 200 && resp->status < 300) {
-			err = 0;
-			v = check ? check(ctx, resp, &err) : V_DONE;
-		} else if (bfs_retry_status_retryable(resp->status)) {
-			v = V_RETRY;
-			err = EIO;
-			retry_after = resp->retry_after_s;
-		} else {
-			v = V_FAIL;
-			err = status_errno(resp->status);
-		}
-		if (v == V_DONE) {
-			count(s3, false, false, resp->body_len);
-			return 0;
-		}
-		if (v == V_RETRY && attempt < limit) {
-			unsigned ms = bfs_retry_delay_ms(&s3->retry, attempt + 1, retry_after);
-
-			count(s3, true, false, 0);
-			bfs_log(BFS_LOG_INFO, "%s %s: %s; retry %u of %u in %u ms", a->method,
-				a->key ? a->key : "(bucket)",
-				r ? resp->error : "transient server answer", attempt + 1, limit,
-				ms);
-			g_usleep((gulong)ms * 1000);
-			continue;
-		}
-		count(s3, false, true, 0);
-		log_failure(a, r, err, resp);
-		return err ? err : EIO;
-	}
+	return bfs_store_run(&s3->store, &c, resp);
 }
 
 /* --- HEAD ---------------------------------------------------------------- */
@@ -334,7 +237,7 @@ struct list_ctx {
 	struct bfs_list_page *page;
 };
 
-static enum verdict check_list(void *ctx, const struct bfs_http_response *resp, int *err)
+static enum bfs_verdict check_list(void *ctx, const struct bfs_http_response *resp, int *err)
 {
 	struct list_ctx *lc = ctx;
 
@@ -343,9 +246,9 @@ static enum verdict check_list(void *ctx, const struct bfs_http_response *resp, 
 	if (bfs_s3xml_parse_list((const char *)resp->body->data, resp->body->len, lc->page) != 0) {
 		bfs_log(BFS_LOG_WARN, "listing answer is not a valid ListBucketResult");
 		*err = EIO;
-		return V_RETRY;
+		return BFS_V_RETRY;
 	}
-	return V_DONE;
+	return BFS_V_DONE;
 }
 
 static int list_with(struct s3 *s3, const char *prefix, bool delimit, const char *token,
@@ -396,77 +299,12 @@ static int s3_list(struct bfs_backend *be, const char *prefix, bool delimit, con
 
 /* --- ranged GET ---------------------------------------------------------- */
 
-struct get_ctx {
-	const char *key;
-	const char *etag;
-	uint64_t size;
-	uint64_t off;
-	size_t len;
-};
-
-static bool parse_content_range(const char *cr, uint64_t *first, uint64_t *last, uint64_t *total)
-{
-	unsigned long long a, b, t;
-	int consumed = 0;
-
-	if (!cr || sscanf(cr, "bytes %llu-%llu/%llu%n", &a, &b, &t, &consumed) != 3 ||
-	    cr[consumed] != '\0')
-		return false;
-	*first = a;
-	*last = b;
-	*total = t;
-	return true;
-}
-
-static enum verdict check_get(void *ctx, const struct bfs_http_response *resp, int *err)
-{
-	struct get_ctx *g = ctx;
-	uint64_t first, last, total;
-
-	if (g->etag && resp->etag && !bfs_etag_equal(g->etag, resp->etag)) {
-		bfs_log(BFS_LOG_INFO, "%s changed since it was opened (ETag %s, now %s)", g->key,
-			g->etag, resp->etag);
-		*err = ESTALE;
-		return V_FAIL;
-	}
-	if (resp->status == 200) {
-		/* A whole-object answer: the same bytes only if we asked for all. */
-		if (g->off == 0 && g->len == g->size && resp->body_len == g->len)
-			return V_DONE;
-		bfs_log(BFS_LOG_WARN, "GET %s: 200 (whole object) where 206 was asked", g->key);
-		*err = EIO;
-		return V_RETRY;
-	}
-	if (resp->status != 206 ||
-	    !parse_content_range(resp->content_range, &first, &last, &total)) {
-		bfs_log(BFS_LOG_WARN, "GET %s: answer %ld without a usable Content-Range", g->key,
-			resp->status);
-		*err = EIO;
-		return V_RETRY;
-	}
-	if (total != g->size) {
-		bfs_log(BFS_LOG_INFO, "%s changed size since it was opened (%llu, now %llu)",
-			g->key, (unsigned long long)g->size, (unsigned long long)total);
-		*err = ESTALE;
-		return V_FAIL;
-	}
-	if (first != g->off || last != g->off + g->len - 1 || resp->body_len != g->len) {
-		bfs_log(BFS_LOG_WARN, "GET %s: asked bytes %llu-%llu, got %s with %zu bytes",
-			g->key, (unsigned long long)g->off,
-			(unsigned long long)(g->off + g->len - 1), resp->content_range,
-			resp->body_len);
-		*err = EIO;
-		return V_RETRY;
-	}
-	return V_DONE;
-}
-
 static int s3_get_range(struct bfs_backend *be, const char *key, const char *etag, uint64_t size,
 			uint64_t off, void *dest, size_t len)
 {
 	struct s3 *s3 = to_s3(be);
 	struct bfs_http_response resp = {0};
-	struct get_ctx g = {key, etag, size, off, len};
+	struct bfs_range_expect g = {key, etag, size, off, len};
 	struct bfs_header extra[2];
 	char range[64];
 	size_t ne = 0;
@@ -484,7 +322,7 @@ static int s3_get_range(struct bfs_backend *be, const char *key, const char *eta
 		extra[ne++] = (struct bfs_header){"if-match", etag};
 	a.extra = extra;
 	a.n_extra = ne;
-	r = s3_call(s3, &a, check_get, &g, -1, &resp);
+	r = s3_call(s3, &a, bfs_store_check_range, &g, -1, &resp);
 	bfs_http_response_clear(&resp);
 	return r;
 }
@@ -495,7 +333,7 @@ static void describe_failure(struct s3 *s3, int r, const struct bfs_http_respons
 			     size_t msglen)
 {
 	bool transport = resp->transport_err != 0;
-	char *code = transport ? NULL : error_code(resp);
+	char *code = transport ? NULL : bfs_store_error_code(resp);
 	char *host;
 
 	g_mutex_lock(&s3->lock);
@@ -573,8 +411,8 @@ static int s3_probe(struct bfs_backend *be, char *msg, size_t msglen)
 	for (;;) {
 		char *region;
 
-		r = list_with(s3, "", true, NULL, 1, s3->url_encoding, (int)s3->retry.max_retries,
-			      &page, &resp);
+		r = list_with(s3, "", true, NULL, 1, s3->url_encoding,
+			      (int)s3->store.retry.max_retries, &page, &resp);
 		bfs_list_page_clear(&page);
 		if (!r || followed)
 			break;
@@ -603,11 +441,7 @@ out:
 
 static void s3_get_stats(struct bfs_backend *be, struct bfs_backend_stats *out)
 {
-	struct s3 *s3 = to_s3(be);
-
-	g_mutex_lock(&s3->stats_lock);
-	*out = s3->stats;
-	g_mutex_unlock(&s3->stats_lock);
+	bfs_store_get_stats(&to_s3(be)->store, out);
 }
 
 static void s3_destroy(struct bfs_backend *be)
@@ -620,7 +454,7 @@ static void s3_destroy(struct bfs_backend *be)
 	g_free(s3->region);
 	bfs_creds_clear(&s3->creds);
 	g_mutex_clear(&s3->lock);
-	g_mutex_clear(&s3->stats_lock);
+	bfs_store_clear(&s3->store);
 	g_free(s3);
 }
 
@@ -672,14 +506,12 @@ int bfs_s3_create(const struct bfs_s3_conf *conf, struct bfs_http *http, struct 
 	int r;
 
 	s3->base.ops = &s3_ops;
-	s3->http = http;
-	s3->retry = conf->retry;
+	bfs_store_init(&s3->store, http, &conf->retry);
 	s3->addressing = conf->addressing;
 	s3->bucket = g_strdup(conf->bucket);
 	s3->region = g_strdup(conf->region ? conf->region : "us-east-1");
 	s3->url_encoding = true;
 	g_mutex_init(&s3->lock);
-	g_mutex_init(&s3->stats_lock);
 	s3->creds.anonymous = conf->creds->anonymous;
 	s3->creds.access_key = g_strdup(conf->creds->access_key);
 	s3->creds.secret_key = g_strdup(conf->creds->secret_key);

@@ -35,7 +35,7 @@ struct bfs_http_stats {
 };
 
 struct bfs_http_request {
-	const char *method; /* "GET" or "HEAD" */
+	const char *method; /* "GET", "HEAD" or "POST" */
 	const char *url;
 	const struct bfs_header *headers;
 	size_t n_headers;
@@ -49,6 +49,9 @@ struct bfs_http_request {
 	void *dest;
 	size_t dest_cap;
 	size_t body_cap;
+	/* POST: the request body (sent as is, with the caller's Content-Type) */
+	const void *post;
+	size_t post_len;
 };
 
 struct bfs_http_response {
@@ -59,6 +62,8 @@ struct bfs_http_response {
 	char *content_range;
 	char *last_modified;
 	char *bucket_region;	/* x-amz-bucket-region */
+	char *generation;	/* x-goog-generation (GCS) */
+	char *ms_error_code;	/* x-ms-error-code (Azure; also on bodiless answers) */
 	int64_t content_length; /* -1 when absent */
 	long retry_after_s;	/* -1 when absent */
 	int transport_err;	/* the errno perform() returned, 0 when none */
