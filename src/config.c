@@ -17,9 +17,7 @@
 
 /* Secrets: never on the command line (ps shows it), only in a private file. */
 static const char *const secret_keys[] = {
-	"access_key_id",
-	"secret_access_key",
-	"session_token",
+	"access_key_id", "secret_access_key", "session_token", "account_key", "sas_token",
 };
 
 bool bfs_config_is_secret(const char *key)

@@ -13,7 +13,7 @@
 #include "bucketfs/opts.h"
 #include "bucketfs/pool.h"
 #include "bucketfs/reader.h"
-#include "bucketfs/s3.h"
+#include "bucketfs/stores.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -342,12 +342,11 @@ out:
 int main(int argc, char **argv)
 {
 	struct bfs_opts o;
-	struct bfs_creds creds = {0};
 	struct bfs_http *http = NULL;
 	struct bfs_backend *be = NULL;
 	struct mount_parts parts = {0};
 	struct bfs_fs *fs = NULL;
-	char msg[MSG_LEN] = "", mountpoint[PATH_MAX], *region = NULL;
+	char msg[MSG_LEN] = "", mountpoint[PATH_MAX];
 	struct stat st;
 	int status = BFS_EXIT_USAGE;
 
@@ -395,28 +394,13 @@ int main(int argc, char **argv)
 	}
 
 	{
-		struct bfs_creds_conf cc = {.anonymous = o.anonymous,
-					    .passwd_file = o.passwd_file,
-					    .profile = o.profile,
-					    .bucket = o.bucket,
-					    .region = o.region,
-					    .access_key_id = o.access_key_id,
-					    .secret_access_key = o.secret_access_key,
-					    .session_token = o.session_token};
 		struct bfs_http_conf hc = {
 			.connect_timeout_ms = (long)(o.connect_timeout * 1000),
 			.request_timeout_ms = (long)(o.request_timeout * 1000),
 			.ca_file = o.ca_file,
 			.insecure_tls = o.insecure_tls,
 		};
-		struct bfs_s3_conf sc = {0};
 
-		if (bfs_creds_resolve(&cc, &creds, msg, sizeof(msg)) != 0) {
-			fail("%s", msg);
-			goto out;
-		}
-		region = bfs_region_resolve(&cc);
-		bfs_log(BFS_LOG_INFO, "credentials from %s, region %s", creds.source, region);
 		if (o.insecure_tls)
 			bfs_log(BFS_LOG_WARN, "TLS certificates are NOT verified "
 					      "(insecure_skip_tls_verify)");
@@ -424,13 +408,7 @@ int main(int argc, char **argv)
 			fail("%s", "cannot set up HTTP");
 			goto out;
 		}
-		sc.endpoint = o.endpoint;
-		sc.region = region;
-		sc.bucket = o.bucket;
-		sc.addressing = o.addressing;
-		sc.creds = &creds;
-		sc.retry = (struct bfs_retry_policy){o.retries, 100, 5000};
-		if (bfs_s3_create(&sc, http, &be, msg, sizeof(msg)) != 0) {
+		if (bfs_store_open(&o, http, &be, msg, sizeof(msg)) != 0) {
 			fail("%s", msg);
 			goto out;
 		}
@@ -458,8 +436,6 @@ out:
 	if (be)
 		be->ops->destroy(be);
 	bfs_http_destroy(&http);
-	bfs_creds_clear(&creds);
-	g_free(region);
 	bfs_opts_clear(&o);
 	return status;
 }

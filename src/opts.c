@@ -55,6 +55,9 @@ enum {
 	K_BUFFER_POOL_SIZE,
 	K_POOL_IDLE_SHRINK,
 	K_LOG_FILE,
+	K_SAS_FILE,
+	K_TOKEN_FILE,
+	K_CREDENTIALS_FILE,
 	K_CONFIG,
 	K_SECRET,
 	K_MOUNT_WORD,
@@ -106,6 +109,11 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("access_key_id=", K_SECRET),
 	FUSE_OPT_KEY("secret_access_key=", K_SECRET),
 	FUSE_OPT_KEY("session_token=", K_SECRET),
+	FUSE_OPT_KEY("account_key=", K_SECRET),
+	FUSE_OPT_KEY("sas_token=", K_SECRET),
+	FUSE_OPT_KEY("sas_file=", K_SAS_FILE),
+	FUSE_OPT_KEY("token_file=", K_TOKEN_FILE),
+	FUSE_OPT_KEY("credentials_file=", K_CREDENTIALS_FILE),
 	/* mount(8)'s and fstab's own words: mount(8), systemd and libmount act
 	 * on them; a helper is handed some of them and must accept them all. */
 	FUSE_OPT_KEY("defaults", K_MOUNT_WORD),
@@ -252,6 +260,20 @@ static int set_uint(struct parse_state *st, guint64 *slot, const char *arg, guin
 	if (base == 8)
 		return fail(st, "option '%s': expected an octal mode", arg);
 	return fail(st, "option '%s': expected a non-negative whole number in range", arg);
+}
+
+/* Where a secret option ("name=value") is kept. */
+static char **secret_slot(struct bfs_opts *o, const char *arg)
+{
+	if (g_str_has_prefix(arg, "access_key_id="))
+		return &o->access_key_id;
+	if (g_str_has_prefix(arg, "secret_access_key="))
+		return &o->secret_access_key;
+	if (g_str_has_prefix(arg, "session_token="))
+		return &o->session_token;
+	if (g_str_has_prefix(arg, "account_key="))
+		return &o->account_key;
+	return &o->sas_token;
 }
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -423,14 +445,18 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return set_seconds(st, &o->pool_idle_shrink, arg, 86400);
 	case K_LOG_FILE:
 		return set_string(st, &o->log_file, arg);
+	case K_SAS_FILE:
+		return set_string(st, &o->sas_file, arg);
+	case K_TOKEN_FILE:
+		return set_string(st, &o->token_file, arg);
+	case K_CREDENTIALS_FILE:
+		return set_string(st, &o->credentials_file, arg);
 	case K_CONFIG:
 		if (st->origin)
 			return fail(st, "option '%s' cannot be used inside a config file", arg);
 		return set_string(st, &o->config_file, arg);
 	case K_SECRET: {
-		char **slot = g_str_has_prefix(arg, "access_key_id=")	    ? &o->access_key_id
-			      : g_str_has_prefix(arg, "secret_access_key=") ? &o->secret_access_key
-									    : &o->session_token;
+		char **slot = secret_slot(o, arg);
 		size_t keylen = (size_t)(strchr(arg, '=') - arg);
 
 		if (!st->origin)
@@ -469,19 +495,140 @@ static bool bucket_name_ok(const char *b)
 	return true;
 }
 
-int bfs_parse_source(const char *source, char **bucket, char **prefix, char *msg, size_t msglen)
+/* Azure: accounts are 3-24 lower-case letters and digits; containers 3-63
+ * lower-case letters, digits and single inner hyphens ($root and $web too). */
+static bool account_name_ok(const char *a)
+{
+	size_t n = strlen(a);
+
+	if (n < 3 || n > 24)
+		return false;
+	for (const char *p = a; *p; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p))
+			return false;
+	return true;
+}
+
+static bool container_name_ok(const char *c)
+{
+	size_t n = strlen(c);
+
+	if (!strcmp(c, "$root") || !strcmp(c, "$web") || !strcmp(c, "$logs"))
+		return true;
+	if (n < 3 || n > 63 || c[0] == '-' || c[n - 1] == '-' || strstr(c, "--"))
+		return false;
+	for (const char *p = c; *p; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '-')
+			return false;
+	return true;
+}
+
+void bfs_source_clear(struct bfs_source *s)
+{
+	g_free(s->account);
+	g_free(s->bucket);
+	g_free(s->prefix);
+	g_free(s->endpoint);
+	memset(s, 0, sizeof(*s));
+}
+
+/* "p/q" -> "p/q/"; "" stays "" */
+static char *as_prefix(const char *p)
+{
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return g_strdup("");
+	return g_str_has_suffix(p, "/") ? g_strdup(p) : g_strconcat(p, "/", NULL);
+}
+
+static int parse_azure(const char *source, const char *host_account, const char *rest,
+		       struct bfs_source *out, char *msg, size_t msglen)
+{
+	const char *sep;
+	char *account = NULL, *container;
+
+	if (!host_account) { /* az://ACCOUNT/CONTAINER[/PREFIX] */
+		sep = strchr(rest, '/');
+		account = sep ? g_strndup(rest, (gsize)(sep - rest)) : g_strdup(rest);
+		rest = sep ? sep + 1 : "";
+	} else {
+		account = g_strdup(host_account);
+	}
+	if (!account_name_ok(account)) {
+		snprintf(msg, msglen,
+			 "source '%s': '%s' is not a valid storage account name (3-24 lower-case "
+			 "letters and digits)",
+			 source, account);
+		g_free(account);
+		return EINVAL;
+	}
+	sep = strchr(rest, '/');
+	container = sep ? g_strndup(rest, (gsize)(sep - rest)) : g_strdup(rest);
+	if (!container_name_ok(container)) {
+		snprintf(msg, msglen, "source '%s': '%s' is not a valid container name", source,
+			 container);
+		g_free(account);
+		g_free(container);
+		return EINVAL;
+	}
+	out->kind = BFS_STORE_AZURE;
+	out->scheme = "az";
+	out->account = account;
+	out->bucket = container;
+	out->prefix = as_prefix(sep ? sep + 1 : "");
+	return 0;
+}
+
+int bfs_parse_source(const char *source, struct bfs_source *out, char *msg, size_t msglen)
 {
 	const char *rest = source, *sep;
-	char *b, *p;
+	char *b;
 
-	*bucket = *prefix = NULL;
-	if (g_str_has_prefix(source, "s3://")) {
+	memset(out, 0, sizeof(*out));
+	if (g_str_has_prefix(source, "az://"))
+		return parse_azure(source, NULL, source + 5, out, msg, msglen);
+	if (g_str_has_prefix(source, "https://") || g_str_has_prefix(source, "http://")) {
+		/* https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX] */
+		const char *host = strstr(source, "://") + 3;
+		const char *slash = strchr(host, '/');
+		char *h = slash ? g_strndup(host, (gsize)(slash - host)) : g_strdup(host);
+		char *dot = strstr(h, ".blob.");
+		int r;
+
+		if (!dot || !slash) {
+			snprintf(msg, msglen,
+				 "source '%s': an https:// source must be "
+				 "https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]",
+				 source);
+			g_free(h);
+			return EINVAL;
+		}
+		*dot = '\0';
+		r = parse_azure(source, h, slash + 1, out, msg, msglen);
+		if (!r)
+			out->endpoint = g_strdup_printf("%.*s://%s.%s",
+							(int)(strstr(source, "://") - source),
+							source, h, dot + 1);
+		g_free(h);
+		return r;
+	}
+	if (g_str_has_prefix(source, "gs://")) {
+		out->kind = BFS_STORE_GCS;
+		out->scheme = "gs";
+		rest = source + 5;
+		sep = strchr(rest, '/');
+	} else if (g_str_has_prefix(source, "s3://")) {
+		out->scheme = "s3";
 		rest = source + 5;
 		sep = strchr(rest, '/');
 	} else if (strstr(source, "://")) {
-		snprintf(msg, msglen, "source '%s': only s3:// sources are supported", source);
+		snprintf(msg, msglen,
+			 "source '%s': the schemes are s3://, gs://, az:// and https:// (Azure)",
+			 source);
 		return EINVAL;
 	} else {
+		out->scheme = "s3";
 		sep = strchr(rest, ':');
 		if (sep && sep[1] != '/' && sep[1] != '\0')
 			sep = NULL;
@@ -492,19 +639,11 @@ int bfs_parse_source(const char *source, char **bucket, char **prefix, char *msg
 	if (!bucket_name_ok(b)) {
 		snprintf(msg, msglen, "source '%s': '%s' is not a valid bucket name", source, b);
 		g_free(b);
+		memset(out, 0, sizeof(*out));
 		return EINVAL;
 	}
-	p = g_strdup(sep ? sep + 1 : "");
-	if (sep && *sep == ':' && p[0] == '/')
-		memmove(p, p + 1, strlen(p));
-	if (p[0] && !g_str_has_suffix(p, "/")) {
-		char *q = g_strconcat(p, "/", NULL);
-
-		g_free(p);
-		p = q;
-	}
-	*bucket = b;
-	*prefix = p;
+	out->bucket = b;
+	out->prefix = as_prefix(sep ? sep + 1 : "");
 	return 0;
 }
 
@@ -644,9 +783,18 @@ int bfs_opts_parse_layered(int argc, char **argv, const GPtrArray *config, struc
 		r = EINVAL;
 		goto out;
 	}
-	r = bfs_parse_source(o->source, &o->bucket, &o->prefix, msg, msglen);
-	if (r)
-		goto out;
+	{
+		struct bfs_source src;
+
+		r = bfs_parse_source(o->source, &src, msg, msglen);
+		if (r)
+			goto out;
+		o->kind = src.kind;
+		o->account = src.account;
+		o->bucket = src.bucket;
+		o->prefix = src.prefix;
+		o->source_endpoint = src.endpoint;
+	}
 	if (o->anonymous && (o->profile || o->passwd_file)) {
 		snprintf(msg, msglen,
 			 "'anonymous' cannot be combined with profile= or passwd_file=");
@@ -670,10 +818,18 @@ char **bfs_opts_config_sections(const struct bfs_opts *o)
 
 	while (n && prefix[n - 1] == '/')
 		prefix[--n] = '\0';
+	const char *scheme = o->kind == BFS_STORE_GCS	  ? "gs"
+			     : o->kind == BFS_STORE_AZURE ? "az"
+							  : "s3";
+	char *root = o->kind == BFS_STORE_AZURE
+			     ? g_strdup_printf("az://%s/%s", o->account, o->bucket)
+			     : g_strdup_printf("%s://%s", scheme, o->bucket);
+
 	g_ptr_array_add(a, g_strdup("default"));
-	g_ptr_array_add(a, g_strdup_printf("s3://%s", o->bucket));
+	g_ptr_array_add(a, g_strdup(root));
 	if (n)
-		g_ptr_array_add(a, g_strdup_printf("s3://%s/%s", o->bucket, prefix));
+		g_ptr_array_add(a, g_strdup_printf("%s/%s", root, prefix));
+	g_free(root);
 	g_ptr_array_add(a, NULL);
 	g_free(prefix);
 	return (char **)g_ptr_array_free(a, FALSE);
@@ -683,8 +839,13 @@ void bfs_opts_clear(struct bfs_opts *o)
 {
 	g_free(o->source);
 	g_free(o->mountpoint);
+	g_free(o->account);
 	g_free(o->bucket);
 	g_free(o->prefix);
+	g_free(o->source_endpoint);
+	g_free(o->sas_file);
+	g_free(o->token_file);
+	g_free(o->credentials_file);
 	g_free(o->endpoint);
 	g_free(o->region);
 	g_free(o->profile);
@@ -694,7 +855,8 @@ void bfs_opts_clear(struct bfs_opts *o)
 	g_free(o->config_file);
 	g_free(o->mount_flags);
 	{
-		char *secrets[] = {o->access_key_id, o->secret_access_key, o->session_token};
+		char *secrets[] = {o->access_key_id, o->secret_access_key, o->session_token,
+				   o->account_key, o->sas_token};
 
 		for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
 			if (secrets[i])

@@ -134,13 +134,13 @@ static int hexval(char c)
 	return -1;
 }
 
-char *bfs_s3_url_decode(const char *s, bool *has_nul)
+char *bfs_percent_decode(const char *s, bool plus_is_space, bool *has_nul)
 {
 	GString *out = g_string_new(NULL);
 
 	*has_nul = false;
 	for (; *s; s++) {
-		if (*s == '+') {
+		if (*s == '+' && plus_is_space) {
 			g_string_append_c(out, ' ');
 		} else if (*s == '%') {
 			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
@@ -158,6 +158,11 @@ char *bfs_s3_url_decode(const char *s, bool *has_nul)
 		}
 	}
 	return g_string_free(out, FALSE);
+}
+
+char *bfs_s3_url_decode(const char *s, bool *has_nul)
+{
+	return bfs_percent_decode(s, true, has_nul);
 }
 
 int bfs_s3xml_parse_list(const char *xml, size_t len, struct bfs_list_page *page)
@@ -237,6 +242,8 @@ static void err_end(GMarkupParseContext *c, const char *name, gpointer ud, GErro
 			slot = &x->err->message;
 		else if (strcmp(name, "Region") == 0)
 			slot = &x->err->region;
+		else if (strcmp(name, "AuthenticationErrorDetail") == 0)
+			slot = &x->err->detail;
 	}
 	if (slot) {
 		g_free(*slot);
@@ -265,4 +272,5 @@ void bfs_s3_error_clear(struct bfs_s3_error *err)
 	g_clear_pointer(&err->code, g_free);
 	g_clear_pointer(&err->message, g_free);
 	g_clear_pointer(&err->region, g_free);
+	g_clear_pointer(&err->detail, g_free);
 }

@@ -20,17 +20,39 @@ enum bfs_addressing {
 	BFS_ADDR_VHOST,
 };
 
+enum bfs_store_kind {
+	BFS_STORE_S3 = 0,
+	BFS_STORE_GCS,
+	BFS_STORE_AZURE,
+};
+
+/* A source, taken apart. */
+struct bfs_source {
+	enum bfs_store_kind kind;
+	char *account;	    /* Azure only */
+	char *bucket;	    /* the bucket, or Azure's container */
+	char *prefix;	    /* "" or ending in '/' */
+	char *endpoint;	    /* implied by an https:// source, else NULL */
+	const char *scheme; /* "s3", "gs" or "az": config sections use it */
+};
+
 struct bfs_opts {
 	char *source;
 	char *mountpoint;
+	enum bfs_store_kind kind;
+	char *account; /* Azure's storage account */
 	char *bucket;
-	char *prefix; /* "" or ending in '/' */
+	char *prefix;	       /* "" or ending in '/' */
+	char *source_endpoint; /* implied by an https:// source */
 
 	char *endpoint;
 	char *region;
 	enum bfs_addressing addressing;
 	char *profile;
 	char *passwd_file;
+	char *sas_file;		/* Azure */
+	char *token_file;	/* Azure, GCS: a bearer token */
+	char *credentials_file; /* GCS: a service-account or authorized-user JSON key */
 	bool anonymous;
 	char *ca_file;
 	bool insecure_tls;
@@ -54,6 +76,8 @@ struct bfs_opts {
 	char *access_key_id;
 	char *secret_access_key;
 	char *session_token;
+	char *account_key; /* Azure */
+	char *sas_token;   /* Azure */
 
 	/* read path; 0 means "the default" where a default depends on the machine */
 	uint64_t cache_size;
@@ -89,7 +113,13 @@ char **bfs_opts_config_sections(const struct bfs_opts *o);
 void bfs_opts_clear(struct bfs_opts *o);
 void bfs_opts_print_help(FILE *out, const char *prog);
 
-/* Split "s3://bucket/prefix", "bucket:/prefix" or "bucket" into its parts. */
-int bfs_parse_source(const char *source, char **bucket, char **prefix, char *msg, size_t msglen);
+/*
+ * Split a source into its parts: s3://BUCKET[/PREFIX], BUCKET:/PREFIX,
+ * BUCKET[/PREFIX] (S3); gs://BUCKET[/PREFIX]; az://ACCOUNT/CONTAINER[/PREFIX]
+ * or https://ACCOUNT.blob.SUFFIX/CONTAINER[/PREFIX] (Azure).  Returns 0, or
+ * EINVAL with one line in @msg.  Clear @out with bfs_source_clear().
+ */
+int bfs_parse_source(const char *source, struct bfs_source *out, char *msg, size_t msglen);
+void bfs_source_clear(struct bfs_source *s);
 
 #endif

@@ -14,6 +14,7 @@ struct bfs_s3_error {
 	char *code;
 	char *message;
 	char *region;
+	char *detail; /* Azure's AuthenticationErrorDetail */
 };
 
 /* Parse a ListBucketResult into @page (initialised by the caller).  Keys and
@@ -28,5 +29,9 @@ void bfs_s3_error_clear(struct bfs_s3_error *err);
  * Returns a new string or NULL if @s is malformed; *@has_nul tells whether
  * a NUL byte was decoded (the result is then cut at it). */
 char *bfs_s3_url_decode(const char *s, bool *has_nul);
+
+/* Percent-decoding; '+' is a space only when @plus_is_space (form style).
+ * NULL for a malformed escape; *has_nul tells whether a %00 was decoded. */
+char *bfs_percent_decode(const char *s, bool plus_is_space, bool *has_nul);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The test lab: s3rver (plain and TLS) and the fault proxy on 127.0.0.1, with
-# the test data set uploaded and a local reference copy of it.
+# The test lab: s3rver (plain and TLS), the fault proxy and Azurite (blob
+# service) on 127.0.0.1, with the test data sets uploaded and local reference
+# copies of them.
 #
 #   lab.sh start [LAB_DIR]   start (or reuse) the lab; writes LAB_DIR/env
 #   lab.sh stop  [LAB_DIR]   stop what start started
@@ -51,14 +52,15 @@ start() {
 		[ $ok = 1 ] && { echo "lab: already running in $lab"; return 0; }
 		stop
 	fi
-	[ -x "$here/node_modules/.bin/s3rver" ] || (cd "$here" && npm ci --no-audit --no-fund --silent)
-	mkdir -p "$lab/s3data" "$lab/src"
+	[ -x "$here/node_modules/.bin/s3rver" ] && [ -x "$here/node_modules/.bin/azurite-blob" ] ||
+		(cd "$here" && npm ci --no-audit --no-fund --silent)
+	mkdir -p "$lab/s3data" "$lab/src" "$lab/azdata" "$lab/azsrc"
 	if [ ! -f "$lab/cert.pem" ]; then
 		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
 			-addext "subjectAltName=IP:127.0.0.1" \
 			-keyout "$lab/key.pem" -out "$lab/cert.pem" 2>/dev/null
 	fi
-	s3_port=$(free_port); tls_port=$(free_port); proxy_port=$(free_port)
+	s3_port=$(free_port); tls_port=$(free_port); proxy_port=$(free_port); az_port=$(free_port)
 	# s3rver encrypts continuation tokens with DES: OpenSSL 3 has it only in
 	# its legacy provider, without which truncated listings answer 500.
 	export NODE_OPTIONS=--openssl-legacy-provider
@@ -70,6 +72,9 @@ start() {
 	pid2=$!
 	/usr/bin/python3 "$here/faultproxy.py" "$proxy_port" "$s3_port" >"$lab/proxy.log" 2>&1 &
 	pid3=$!
+	"$here/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$az_port" \
+		--location "$lab/azdata" --skipApiVersionCheck --silent >"$lab/azurite.log" 2>&1 &
+	pid4=$!
 	cat >"$lab/env" <<ENV
 LAB_DIR=$lab
 LAB_S3_PORT=$s3_port
@@ -77,9 +82,12 @@ LAB_TLS_PORT=$tls_port
 LAB_PROXY_PORT=$proxy_port
 LAB_SRC=$lab/src
 LAB_CA=$lab/cert.pem
-LAB_PIDS="$pid1 $pid2 $pid3"
+LAB_AZ_PORT=$az_port
+LAB_AZ_EP=http://127.0.0.1:$az_port/devstoreaccount1
+LAB_AZ_SRC=$lab/azsrc
+LAB_PIDS="$pid1 $pid2 $pid3 $pid4"
 ENV
-	wait_port "$s3_port"; wait_port "$tls_port"; wait_port "$proxy_port"
+	wait_port "$s3_port"; wait_port "$tls_port"; wait_port "$proxy_port"; wait_port "$az_port"
 	big=${BFS_LAB_BIG_GIB:-4.25}
 	many=${BFS_LAB_MANY:-10000}
 	if [ ! -f "$lab/populated-$big-$many" ]; then
@@ -88,7 +96,14 @@ ENV
 			--many "$many" --big-gib "$big"
 		touch "$lab/populated-$big-$many"
 	fi
-	echo "lab: running in $lab (s3rver :$s3_port, tls :$tls_port, proxy :$proxy_port)"
+	if [ ! -f "$lab/azpopulated-1" ]; then
+		echo "lab: uploading the Azure test data set..."
+		/usr/bin/python3 "$here/azpopulate.py" fill "http://127.0.0.1:$az_port/devstoreaccount1" \
+			lab "$lab/azsrc"
+		touch "$lab/azpopulated-1"
+	fi
+	echo "lab: running in $lab (s3rver :$s3_port, tls :$tls_port, proxy :$proxy_port," \
+		"azurite :$az_port)"
 }
 
 case "$cmd" in

@@ -30,36 +30,70 @@ static int parse(struct bfs_opts *o, char *msg, const char *first, ...)
 START_TEST(sources)
 {
 	static const struct {
-		const char *src, *bucket, *prefix;
+		const char *src, *account, *bucket, *prefix, *endpoint;
+		enum bfs_store_kind kind;
 	} ok[] = {
-		{"s3://b", "b", ""},
-		{"s3://b/", "b", ""},
-		{"s3://b/p", "b", "p/"},
-		{"s3://b/p/q/", "b", "p/q/"},
-		{"b", "b", ""},
-		{"b:/data", "b", "data/"},
-		{"my.bucket-1", "my.bucket-1", ""},
-		{"b/sub", "b", "sub/"},
+		{"s3://b", NULL, "b", "", NULL, BFS_STORE_S3},
+		{"s3://b/", NULL, "b", "", NULL, BFS_STORE_S3},
+		{"s3://b/p", NULL, "b", "p/", NULL, BFS_STORE_S3},
+		{"s3://b/p/q/", NULL, "b", "p/q/", NULL, BFS_STORE_S3},
+		{"b", NULL, "b", "", NULL, BFS_STORE_S3},
+		{"b:/data", NULL, "b", "data/", NULL, BFS_STORE_S3},
+		{"my.bucket-1", NULL, "my.bucket-1", "", NULL, BFS_STORE_S3},
+		{"b/sub", NULL, "b", "sub/", NULL, BFS_STORE_S3},
+		{"gs://g-b_1", NULL, "g-b_1", "", NULL, BFS_STORE_GCS},
+		{"gs://g/x/y", NULL, "g", "x/y/", NULL, BFS_STORE_GCS},
+		{"az://acct1/cont", "acct1", "cont", "", NULL, BFS_STORE_AZURE},
+		{"az://acct1/cont/a/b", "acct1", "cont", "a/b/", NULL, BFS_STORE_AZURE},
+		{"az://acct1/$web", "acct1", "$web", "", NULL, BFS_STORE_AZURE},
+		{"https://acct1.blob.core.windows.net/cont/p", "acct1", "cont", "p/",
+		 "https://acct1.blob.core.windows.net", BFS_STORE_AZURE},
+		{"https://acct2.blob.core.chinacloudapi.cn/c-1", "acct2", "c-1", "",
+		 "https://acct2.blob.core.chinacloudapi.cn", BFS_STORE_AZURE},
 	};
 	char msg[256];
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
-		char *b, *p;
+		struct bfs_source s;
 
-		ck_assert_msg(bfs_parse_source(ok[i].src, &b, &p, msg, sizeof(msg)) == 0, "%s: %s",
+		ck_assert_msg(bfs_parse_source(ok[i].src, &s, msg, sizeof(msg)) == 0, "%s: %s",
 			      ok[i].src, msg);
-		ck_assert_str_eq(b, ok[i].bucket);
-		ck_assert_str_eq(p, ok[i].prefix);
-		g_free(b);
-		g_free(p);
+		ck_assert_int_eq(s.kind, ok[i].kind);
+		ck_assert_str_eq(s.bucket, ok[i].bucket);
+		ck_assert_str_eq(s.prefix, ok[i].prefix);
+		if (ok[i].account)
+			ck_assert_str_eq(s.account, ok[i].account);
+		else
+			ck_assert_ptr_null(s.account);
+		if (ok[i].endpoint)
+			ck_assert_str_eq(s.endpoint, ok[i].endpoint);
+		else
+			ck_assert_ptr_null(s.endpoint);
+		bfs_source_clear(&s);
 	}
-	static const char *const bad[] = {"", "s3://", "gs://x", "bad name", "s3://a*b/c"};
+	static const char *const bad[] = {
+		"",
+		"s3://",
+		"ftp://x",
+		"bad name",
+		"s3://a*b/c",
+		"gs://",
+		"az://acct1",
+		"az://AB/cont",
+		"az://a/cont",
+		"az://acct1/Cont",
+		"az://acct1/a--b",
+		"az://acct1/-ab",
+		"https://example.com/c",
+		"https://acct1.blob.core.windows.net",
+	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-		char *b, *p;
+		struct bfs_source s;
 
-		ck_assert_msg(bfs_parse_source(bad[i], &b, &p, msg, sizeof(msg)) == EINVAL, "%s",
+		ck_assert_msg(bfs_parse_source(bad[i], &s, msg, sizeof(msg)) == EINVAL, "%s",
 			      bad[i]);
 		ck_assert(strlen(msg) > 0);
+		bfs_source_clear(&s);
 	}
 }
 END_TEST
