@@ -93,6 +93,7 @@ static void free_item(struct bfs_list_item *it)
 		return;
 	g_free(it->key);
 	g_free(it->etag);
+	g_free(it->generation);
 	g_free(it);
 }
 

@@ -17,6 +17,7 @@ static void list_item_free(gpointer p)
 
 	g_free(it->key);
 	g_free(it->etag);
+	g_free(it->generation);
 	g_free(it);
 }
 

@@ -35,6 +35,8 @@ struct s3 {
 	char *endpoint_host; /* host[:port] of endpoint= */
 	char *bucket;
 	struct bfs_creds creds;
+	bool gcs;
+	struct bfs_token_source *token; /* GCS: bearer tokens instead of signing */
 
 	GMutex lock;
 	char *region;	   /* protected by lock */
@@ -126,7 +128,20 @@ static int s3_attempt(struct s3 *s3, const struct attempt *a, struct bfs_http_re
 	hdrs[nh++] = (struct bfs_header){"host", host};
 	for (size_t i = 0; i < a->n_extra && nh < 8; i++)
 		hdrs[nh++] = a->extra[i];
-	if (!s3->creds.anonymous) {
+	if (s3->token) {
+		char *tok = NULL;
+
+		r = bfs_token_get(s3->token, &tok, resp->error, sizeof(resp->error));
+		if (r) {
+			resp->status = 0;
+			r = EIO;
+			goto out;
+		}
+		auth = g_strdup_printf("Bearer %s", tok);
+		OPENSSL_cleanse(tok, strlen(tok));
+		g_free(tok);
+		hdrs[nh++] = (struct bfs_header){"authorization", auth};
+	} else if (!s3->creds.anonymous) {
 		struct bfs_sigv4_key key = {s3->creds.access_key, s3->creds.secret_key, region,
 					    "s3"};
 		struct bfs_sigv4_request sr;
@@ -203,15 +218,42 @@ static int s3_call(struct s3 *s3, const struct attempt *a, bfs_store_check_fn ch
 	return bfs_store_run(&s3->store, &c, resp);
 }
 
+/* --- versions (GCS: "ETAG#GENERATION") ------------------------------------- */
+
+static char *version_of(const char *etag, const char *generation)
+{
+	return generation && *generation ? g_strdup_printf("%s#%s", etag ? etag : "", generation)
+					 : g_strdup(etag);
+}
+
+/* Split a version into its ETag (new string, or NULL) and generation. */
+static char *split_version(const char *version, char **generation)
+{
+	const char *hash = version ? strrchr(version, '#') : NULL;
+
+	*generation = NULL;
+	if (!version)
+		return NULL;
+	if (!hash)
+		return g_strdup(version);
+	*generation = g_strdup(hash + 1);
+	return hash == version ? NULL : g_strndup(version, (gsize)(hash - version));
+}
+
 /* --- HEAD ---------------------------------------------------------------- */
 
 static int s3_head(struct bfs_backend *be, const char *key, struct bfs_object_info *out)
 {
 	struct s3 *s3 = to_s3(be);
 	struct bfs_http_response resp = {0};
+	struct bfs_header gz = {"accept-encoding", "gzip"};
 	struct attempt a = {.method = "HEAD", .key = key};
 	int r;
 
+	if (s3->gcs) { /* the stored size of gzip-encoded objects */
+		a.extra = &gz;
+		a.n_extra = 1;
+	}
 	r = s3_call(s3, &a, NULL, NULL, -1, &resp);
 	if (!r) {
 		if (resp.content_length < 0) {
@@ -219,7 +261,7 @@ static int s3_head(struct bfs_backend *be, const char *key, struct bfs_object_in
 			r = EIO;
 		} else {
 			out->size = (uint64_t)resp.content_length;
-			out->etag = g_strdup(resp.etag);
+			out->etag = version_of(resp.etag, resp.generation);
 			out->mtime = resp.last_modified
 					     ? (int64_t)curl_getdate(resp.last_modified, NULL)
 					     : 0;
@@ -247,6 +289,16 @@ static enum bfs_verdict check_list(void *ctx, const struct bfs_http_response *re
 		bfs_log(BFS_LOG_WARN, "listing answer is not a valid ListBucketResult");
 		*err = EIO;
 		return BFS_V_RETRY;
+	}
+	for (guint i = 0; i < lc->page->items->len; i++) {
+		struct bfs_list_item *it = g_ptr_array_index(lc->page->items, i);
+
+		if (it->generation && it->etag) {
+			char *v = version_of(it->etag, it->generation);
+
+			g_free(it->etag);
+			it->etag = v;
+		}
 	}
 	return BFS_V_DONE;
 }
@@ -299,31 +351,68 @@ static int s3_list(struct bfs_backend *be, const char *prefix, bool delimit, con
 
 /* --- ranged GET ---------------------------------------------------------- */
 
-static int s3_get_range(struct bfs_backend *be, const char *key, const char *etag, uint64_t size,
+/* GCS: the generation answered must be the one asked for. */
+struct gcs_expect {
+	struct bfs_range_expect range;
+	const char *generation;
+};
+
+static enum bfs_verdict check_gcs_get(void *ctx, const struct bfs_http_response *resp, int *err)
+{
+	struct gcs_expect *g = ctx;
+
+	if (g->generation && resp->generation && strcmp(g->generation, resp->generation) != 0) {
+		bfs_log(BFS_LOG_INFO, "%s changed since it was opened (generation %s, now %s)",
+			g->range.key, g->generation, resp->generation);
+		*err = ESTALE;
+		return BFS_V_FAIL;
+	}
+	return bfs_store_check_range(&g->range, resp, err);
+}
+
+static int s3_get_range(struct bfs_backend *be, const char *key, const char *version, uint64_t size,
 			uint64_t off, void *dest, size_t len)
 {
 	struct s3 *s3 = to_s3(be);
 	struct bfs_http_response resp = {0};
-	struct bfs_range_expect g = {key, etag, size, off, len};
-	struct bfs_header extra[2];
+	char *generation = NULL, *etag = split_version(version, &generation);
+	struct gcs_expect g = {{key, etag, size, off, len}, generation};
+	struct bfs_header extra[3];
+	struct bfs_query_param q[1];
 	char range[64];
 	size_t ne = 0;
 	struct attempt a = {.method = "GET", .key = key, .dest = dest, .dest_cap = len};
-	int r;
+	int r = 0;
 
-	if (len == 0)
-		return 0;
-	if (off + len > size)
-		return EINVAL;
+	if (len == 0 || off + len > size) {
+		r = len == 0 ? 0 : EINVAL;
+		goto out;
+	}
 	g_snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)off,
 		   (unsigned long long)(off + len - 1));
 	extra[ne++] = (struct bfs_header){"range", range};
 	if (etag)
 		extra[ne++] = (struct bfs_header){"if-match", etag};
+	if (s3->gcs) {
+		/* Stored bytes, never decompressed: Range applies to them. */
+		extra[ne++] = (struct bfs_header){"accept-encoding", "gzip"};
+		if (generation) {
+			q[0] = (struct bfs_query_param){"generation", generation};
+			a.query = q;
+			a.n_query = 1;
+		}
+	}
 	a.extra = extra;
 	a.n_extra = ne;
-	r = s3_call(s3, &a, bfs_store_check_range, &g, -1, &resp);
+	r = s3_call(s3, &a, s3->gcs ? check_gcs_get : bfs_store_check_range,
+		    s3->gcs ? (void *)&g : (void *)&g.range, -1, &resp);
+	/* A pinned generation that is gone is a changed object. */
+	if (r == ENOENT && generation)
+		r = ESTALE;
 	bfs_http_response_clear(&resp);
+out:
+	g_free(etag);
+	g_free(generation);
 	return r;
 }
 
@@ -357,6 +446,9 @@ static void describe_failure(struct s3 *s3, int r, const struct bfs_http_respons
 			 "the secret key does not match the access key (SignatureDoesNotMatch)");
 	else if (code && (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "InvalidToken") == 0))
 		snprintf(msg, msglen, "the session token is expired or invalid (%s)", code);
+	else if (resp->status == 401 && s3->token)
+		snprintf(msg, msglen, "the OAuth2 token from %s was refused (%s)",
+			 bfs_token_source_describe(s3->token), code ? code : "HTTP 401");
 	else if (resp->status == 403)
 		snprintf(msg, msglen, "access denied to bucket '%s' (%s)", s3->bucket,
 			 code ? code : "HTTP 403");
@@ -397,6 +489,17 @@ static int s3_probe(struct bfs_backend *be, char *msg, size_t msglen)
 	bool followed = false;
 	int r;
 
+	if (s3->token) { /* a token problem, in its own words */
+		char *tok = NULL;
+
+		r = bfs_token_get(s3->token, &tok, msg, msglen);
+		if (tok) {
+			OPENSSL_cleanse(tok, strlen(tok));
+			g_free(tok);
+		}
+		if (r)
+			return r;
+	}
 	/* Does the server take encoding-type=url?  One attempt tells. */
 	r = list_with(s3, "", true, NULL, 1, true, 0, &page, &resp);
 	bfs_list_page_clear(&page);
@@ -453,13 +556,14 @@ static void s3_destroy(struct bfs_backend *be)
 	g_free(s3->bucket);
 	g_free(s3->region);
 	bfs_creds_clear(&s3->creds);
+	bfs_token_source_destroy(s3->token);
 	g_mutex_clear(&s3->lock);
 	bfs_store_clear(&s3->store);
 	g_free(s3);
 }
 
 static const struct bfs_backend_ops s3_ops = {
-	.name = "s3",
+	.name = "s3", /* and GCS, whose XML API is S3's protocol */
 	.probe = s3_probe,
 	.head = s3_head,
 	.list = s3_list,
@@ -511,6 +615,8 @@ int bfs_s3_create(const struct bfs_s3_conf *conf, struct bfs_http *http, struct 
 	s3->bucket = g_strdup(conf->bucket);
 	s3->region = g_strdup(conf->region ? conf->region : "us-east-1");
 	s3->url_encoding = true;
+	s3->gcs = conf->gcs;
+	s3->token = conf->token;
 	g_mutex_init(&s3->lock);
 	s3->creds.anonymous = conf->creds->anonymous;
 	s3->creds.access_key = g_strdup(conf->creds->access_key);
@@ -523,6 +629,9 @@ int bfs_s3_create(const struct bfs_s3_conf *conf, struct bfs_http *http, struct 
 			s3_destroy(&s3->base);
 			return r;
 		}
+	} else if (conf->gcs) {
+		s3->scheme = g_strdup("https");
+		s3->endpoint_host = g_strdup("storage.googleapis.com");
 	} else {
 		s3->aws = true;
 		s3->scheme = g_strdup("https");

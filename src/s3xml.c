@@ -92,6 +92,9 @@ static void list_end(GMarkupParseContext *c, const char *name, gpointer ud, GErr
 		} else if (strcmp(name, "ETag") == 0) {
 			g_free(x->cur->etag);
 			x->cur->etag = g_strdup(t);
+		} else if (strcmp(name, "Generation") == 0) {
+			g_free(x->cur->generation);
+			x->cur->generation = g_strdup(t);
 		}
 	} else if (x->depth == 2) {
 		if (x->cur) {
@@ -121,6 +124,7 @@ static void free_item(struct bfs_list_item *it)
 		return;
 	g_free(it->key);
 	g_free(it->etag);
+	g_free(it->generation);
 	g_free(it);
 }
 

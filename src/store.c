@@ -37,6 +37,7 @@ static int status_errno(long status)
 	switch (status) {
 	case 404:
 		return ENOENT;
+	case 401:
 	case 403:
 		return EACCES;
 	case 412:

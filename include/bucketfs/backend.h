@@ -23,7 +23,9 @@
 struct bfs_object_info {
 	uint64_t size;
 	int64_t mtime; /* seconds since the epoch */
-	char *etag;    /* as the server spells it, quotes included */
+	/* The version reads are pinned to: the ETag as the server spells it,
+	 * quotes included; GCS appends "#GENERATION" when it knows it. */
+	char *etag;
 };
 
 struct bfs_list_item {
@@ -33,6 +35,7 @@ struct bfs_list_item {
 	uint64_t size;
 	int64_t mtime;
 	char *etag;
+	char *generation; /* GCS's <Generation>, or NULL (the backend folds it into etag) */
 };
 
 struct bfs_list_page {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Change the lab's bucket from a test: s3obj.py put ENDPOINT BUCKET KEY FILE
-or s3obj.py delete ENDPOINT BUCKET KEY."""
+[CONTENT-ENCODING] or s3obj.py delete ENDPOINT BUCKET KEY."""
 import sys
 
 import botocore.session
@@ -17,8 +17,9 @@ if op == "put":
     except Exception as e:  # already there
         if "BucketAlready" not in str(e):
             raise
+    extra = {"ContentEncoding": sys.argv[6]} if len(sys.argv) > 6 else {}
     with open(sys.argv[5], "rb") as f:
-        c.put_object(Bucket=bucket, Key=key, Body=f.read())
+        c.put_object(Bucket=bucket, Key=key, Body=f.read(), **extra)
 elif op == "delete":
     c.delete_object(Bucket=bucket, Key=key)
 else:
