@@ -114,7 +114,8 @@ char *bfs_azure_shared_key(const char *account, const unsigned char *key, size_t
 	for (size_t i = 0; i < n_ms; i++)
 		g_string_append_printf(s, "%s:%s\n", ms[i].name, ms[i].value);
 	g_string_append_printf(s, "/%s%s", account, path);
-	memcpy(q, query, n_query * sizeof(*q));
+	if (n_query)
+		memcpy(q, query, n_query * sizeof(*q));
 	qsort(q, n_query, sizeof(*q), cmp_param);
 	for (size_t i = 0; i < n_query; i++)
 		g_string_append_printf(s, "\n%s:%s", q[i].name, q[i].value ? q[i].value : "");

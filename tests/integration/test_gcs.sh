@@ -45,7 +45,9 @@ front_config() { curl -s -X POST --data-binary "$1" "$FRONT/__control/config" >/
 # A gzip-stored object (Content-Encoding: gzip), as gsutil -z makes them.
 head -c 300000 /dev/urandom | base64 >"$WORK/plain.txt"
 gzip -9 -c "$WORK/plain.txt" >"$WORK/stored.gz"
-/usr/bin/python3 "$LAB/s3obj.py" put "$S3_EP" lab gz/data.txt "$WORK/stored.gz" gzip
+# (objects this test writes go to their own bucket, gcs-scratch: the lab's
+# bucket stays as other tests expect it)
+/usr/bin/python3 "$LAB/s3obj.py" put "$S3_EP" gcs-scratch gz/data.txt "$WORK/stored.gz" gzip
 
 same_files() { # same_files MOUNT_SUBDIR SRC_SUBDIR
 	(cd "$S/$2" && find . -type f -print0) | while IFS= read -r -d '' f; do
@@ -68,6 +70,11 @@ if GOOGLE_APPLICATION_CREDENTIALS=$WORK/sa.json mount_bfs "$M" gs://lab -o "endp
 	check "...awkward names" same_files awkward awkward
 	check "the token endpoint accepted our JWT" test "$(front_stat jwt_grants)" -ge 1
 	expect_eq "no request went without a valid token" 0 "$(front_stat bearer_bad)"
+	umount_bfs "$M"
+else
+	fail "mount with a service account"
+fi
+if GOOGLE_APPLICATION_CREDENTIALS=$WORK/sa.json mount_bfs "$M" gs://gcs-scratch -o "endpoint=$FRONT"; then
 	check "gzip-stored object: the stored bytes, exactly" cmp -s "$M/gz/data.txt" "$WORK/stored.gz"
 	expect_eq "...its size is the stored size" "$(stat -c %s "$WORK/stored.gz")" "$(stat -c %s "$M/gz/data.txt")"
 	expect_eq "...a range of it" "$(dd if="$WORK/stored.gz" bs=1000 skip=100 count=7 status=none | md5sum)" \
@@ -77,15 +84,15 @@ if GOOGLE_APPLICATION_CREDENTIALS=$WORK/sa.json mount_bfs "$M" gs://lab -o "endp
 	# Replace an object under an open file: the pinned generation is gone.
 	head -c $((40 << 20)) /dev/urandom >"$WORK/v1"
 	head -c $((40 << 20)) /dev/urandom >"$WORK/v2"
-	/usr/bin/python3 "$LAB/s3obj.py" put "$S3_EP" lab scratch/gen.bin "$WORK/v1"
-	out=$(/usr/bin/python3 - "$M/scratch/gen.bin" "$WORK/v1" "$WORK/v2" "$S3_EP" "$LAB/s3obj.py" <<'PY'
+	/usr/bin/python3 "$LAB/s3obj.py" put "$S3_EP" gcs-scratch gen.bin "$WORK/v1"
+	out=$(/usr/bin/python3 - "$M/gen.bin" "$WORK/v1" "$WORK/v2" "$S3_EP" "$LAB/s3obj.py" <<'PY'
 import errno, os, subprocess, sys
 path, v1, v2, ep, tool = sys.argv[1:6]
 ref1 = open(v1, "rb").read()
 fd = os.open(path, os.O_RDONLY)
 if os.pread(fd, 4096, 0) != ref1[:4096]:
     print("first read wrong"); sys.exit()
-subprocess.run(["/usr/bin/python3", tool, "put", ep, "lab", "scratch/gen.bin", v2], check=True)
+subprocess.run(["/usr/bin/python3", tool, "put", ep, "gcs-scratch", "gen.bin", v2], check=True)
 try:
     data = os.pread(fd, 65536, 32 << 20)
     print("read after replace returned", "v1 bytes" if data == ref1[32 << 20:(32 << 20) + 65536] else "OTHER bytes")
@@ -96,7 +103,7 @@ PY
 	expect_eq "object replaced under an open file: ESTALE (generation pinned)" ESTALE "$out"
 	umount_bfs "$M"
 else
-	fail "mount with a service account"
+	fail "mount of gcs-scratch with a service account"
 fi
 
 # --- tokens are refreshed before they expire ------------------------------------------
