@@ -6,6 +6,8 @@
  */
 #include "bucketfs/azure.h"
 
+#include "bucketfs/creds.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <openssl/crypto.h>
@@ -18,21 +20,13 @@
 #define DEV_KEY                                                                                    \
 	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
-static void secret_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		g_free(s);
-	}
-}
-
 void bfs_azure_creds_clear(struct bfs_azure_creds *c)
 {
 	if (c->key)
 		OPENSSL_cleanse(c->key, c->key_len);
 	g_free(c->key);
-	secret_free(c->sas);
-	secret_free(c->token);
+	bfs_secret_free(c->sas);
+	bfs_secret_free(c->token);
 	g_free(c->token_file);
 	g_free(c->account);
 	g_free(c->endpoint);
@@ -185,8 +179,8 @@ out:
 	for (char **p = parts; *p; p++)
 		OPENSSL_cleanse(*p, strlen(*p));
 	g_strfreev(parts);
-	secret_free(key);
-	secret_free(sas);
+	bfs_secret_free(key);
+	bfs_secret_free(sas);
 	g_free(account);
 	g_free(endpoint);
 	g_free(suffix);
@@ -211,7 +205,7 @@ static int resolve(const struct bfs_azure_creds_conf *conf, struct bfs_azure_cre
 		if (r)
 			return r;
 		set_sas(out, text);
-		secret_free(text);
+		bfs_secret_free(text);
 		out->source = g_strdup_printf("sas_file %s", conf->sas_file);
 		return 0;
 	}

@@ -8,12 +8,13 @@
  * BASE is https://ACCOUNT.blob.core.windows.net, or endpoint= (Azurite's
  * http://127.0.0.1:10000/devstoreaccount1, with the account in the path).
  *
- * Locks: az->token_lock guards the bearer token read from a file, the only
- * state that changes after creation.
+ * No locks: nothing changes after creation (bearer tokens come from a
+ * struct bfs_token_source, which locks itself).
  */
 #include "bucketfs/azure.h"
 
 #include "bucketfs/azxml.h"
+#include "bucketfs/creds.h"
 #include "bucketfs/log.h"
 #include "bucketfs/s3xml.h"
 #include "bucketfs/store.h"
@@ -25,7 +26,6 @@
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define LIST_BODY_CAP (8u << 20)
@@ -39,10 +39,7 @@ struct azure {
 	char *account;
 	char *container;
 	struct bfs_azure_creds creds;
-
-	GMutex token_lock;
-	char *token;		     /* protected by token_lock: bearer from token_file */
-	struct timespec token_mtime; /* protected by token_lock */
+	struct bfs_token_source *token; /* bearer tokens */
 };
 
 static struct azure *to_az(struct bfs_backend *be)
@@ -160,50 +157,11 @@ static char *encoded_path(struct azure *az, const char *blob)
 	return g_string_free(p, FALSE);
 }
 
-/* The bearer token: given, or the current contents of token_file. */
-static char *bearer_token(struct azure *az)
-{
-	struct stat st;
-	char *text = NULL, *tok;
-
-	if (!az->creds.token_file)
-		return g_strdup(az->creds.token);
-	g_mutex_lock(&az->token_lock);
-	if (stat(az->creds.token_file, &st) == 0 &&
-	    (st.st_mtim.tv_sec != az->token_mtime.tv_sec ||
-	     st.st_mtim.tv_nsec != az->token_mtime.tv_nsec) &&
-	    g_file_get_contents(az->creds.token_file, &text, NULL, NULL)) {
-		g_strstrip(text);
-		if (*text) {
-			if (az->token)
-				OPENSSL_cleanse(az->token, strlen(az->token));
-			g_free(az->token);
-			az->token = g_strdup(text);
-			az->token_mtime = st.st_mtim;
-			bfs_log(BFS_LOG_INFO, "bearer token reloaded from %s",
-				az->creds.token_file);
-		}
-		OPENSSL_cleanse(text, strlen(text));
-		g_free(text);
-	}
-	tok = g_strdup(az->token);
-	g_mutex_unlock(&az->token_lock);
-	return tok;
-}
-
-static void secret_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		g_free(s);
-	}
-}
-
 static int az_attempt(struct azure *az, const struct attempt *a, struct bfs_http_response *resp)
 {
 	struct bfs_header hdrs[12];
 	size_t nh = 0;
-	char date[64], *path, *query, *url, *auth = NULL, *token = NULL;
+	char date[64], *path, *query, *url, *auth = NULL;
 	struct bfs_http_request req = {0};
 	time_t now = time(NULL);
 	struct tm tm;
@@ -227,11 +185,19 @@ static int az_attempt(struct azure *az, const struct attempt *a, struct bfs_http
 					    a->method, path, a->query, a->n_query, hdrs, nh, NULL);
 		hdrs[nh++] = (struct bfs_header){"authorization", auth};
 		break;
-	case BFS_AZ_BEARER:
-		token = bearer_token(az);
-		auth = g_strdup_printf("Bearer %s", token ? token : "");
+	case BFS_AZ_BEARER: {
+		char *tok = NULL;
+
+		r = bfs_token_get(az->token, &tok, resp->error, sizeof(resp->error));
+		if (r) {
+			r = EIO;
+			goto out;
+		}
+		auth = g_strdup_printf("Bearer %s", tok);
+		bfs_secret_free(tok);
 		hdrs[nh++] = (struct bfs_header){"authorization", auth};
 		break;
+	}
 	case BFS_AZ_SAS:
 	case BFS_AZ_ANONYMOUS:
 		break;
@@ -247,11 +213,11 @@ static int az_attempt(struct azure *az, const struct attempt *a, struct bfs_http
 	/* The URL may carry a SAS: log the path only. */
 	bfs_log(BFS_LOG_DEBUG, "%s %s?%s -> %ld%s%s", a->method, path, query, resp->status,
 		r ? " " : "", r ? resp->error : "");
-	secret_free(auth);
-	secret_free(token);
+out:
+	bfs_secret_free(auth);
 	g_free(path);
 	g_free(query);
-	secret_free(url);
+	bfs_secret_free(url);
 	return r;
 }
 
@@ -479,9 +445,8 @@ static void az_destroy(struct bfs_backend *be)
 	g_free(az->base_path);
 	g_free(az->account);
 	g_free(az->container);
-	secret_free(az->token);
+	bfs_token_source_destroy(az->token);
 	bfs_azure_creds_clear(&az->creds);
-	g_mutex_clear(&az->token_lock);
 	bfs_store_clear(&az->store);
 	g_free(az);
 }
@@ -498,31 +463,16 @@ static const struct bfs_backend_ops azure_ops = {
 
 static int parse_base(struct azure *az, const char *endpoint, char *msg, size_t msglen)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	int r = 0;
+	char *scheme, *hostport;
 
-	if (!u || curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (bfs_http_split_url(endpoint, &scheme, &hostport, &az->base_path) != 0) {
 		snprintf(msg, msglen, "endpoint '%s' is not a valid URL", endpoint);
-		r = EINVAL;
-		goto out;
+		return EINVAL;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	az->base_path = g_strdup(path && strcmp(path, "/") != 0 ? path : "");
-	while (g_str_has_suffix(az->base_path, "/"))
-		az->base_path[strlen(az->base_path) - 1] = '\0';
-	az->base_url = g_strdup_printf("%s://%s%s%s%s", scheme, host, port ? ":" : "",
-				       port ? port : "", az->base_path);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return r;
+	az->base_url = g_strdup_printf("%s://%s%s", scheme, hostport, az->base_path);
+	g_free(scheme);
+	g_free(hostport);
+	return 0;
 }
 
 int bfs_azure_create(const struct bfs_azure_conf *conf, struct bfs_http *http,
@@ -535,7 +485,6 @@ int bfs_azure_create(const struct bfs_azure_conf *conf, struct bfs_http *http,
 
 	az->base.ops = &azure_ops;
 	bfs_store_init(&az->store, http, &conf->retry);
-	g_mutex_init(&az->token_lock);
 	az->account = g_strdup(conf->account);
 	az->container = g_strdup(conf->container);
 	az->creds.auth = c->auth;
@@ -545,10 +494,8 @@ int bfs_azure_create(const struct bfs_azure_conf *conf, struct bfs_http *http,
 		az->creds.key_len = c->key_len;
 	}
 	az->creds.sas = g_strdup(c->sas);
-	az->creds.token = g_strdup(c->token);
-	az->creds.token_file = g_strdup(c->token_file);
 	az->creds.source = g_strdup(c->source);
-	az->token = g_strdup(c->token);
+	az->token = conf->token;
 	if (!conf->endpoint)
 		def = g_strdup_printf("https://%s.blob.core.windows.net", conf->account);
 	r = parse_base(az, conf->endpoint ? conf->endpoint : def, msg, msglen);

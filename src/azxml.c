@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define TEXT_CAP 8192
-
 struct az_ctx {
 	struct bfs_list_page *page;
 	struct bfs_list_item *cur; /* inside Blob or BlobPrefix */
@@ -77,24 +75,7 @@ static void az_start(GMarkupParseContext *c, const char *name, const char **an, 
 static void az_text(GMarkupParseContext *c, const char *text, gsize len, gpointer ud,
 		    GError **error)
 {
-	struct az_ctx *x = ud;
-
-	if (x->text->len + len > TEXT_CAP) {
-		g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-			    "text value too long");
-		return;
-	}
-	g_string_append_len(x->text, text, (gssize)len);
-}
-
-static void free_item(struct bfs_list_item *it)
-{
-	if (!it)
-		return;
-	g_free(it->key);
-	g_free(it->etag);
-	g_free(it->generation);
-	g_free(it);
+	bfs_xml_append_text(((struct az_ctx *)ud)->text, text, len, error);
 }
 
 static void az_end(GMarkupParseContext *c, const char *name, gpointer ud, GError **error)
@@ -155,7 +136,7 @@ int bfs_azxml_parse_list(const char *xml, size_t len, struct bfs_list_page *page
 
 	ok = g_markup_parse_context_parse(ctx, xml, (gssize)len, NULL) &&
 	     g_markup_parse_context_end_parse(ctx, NULL);
-	free_item(x.cur);
+	bfs_list_item_free(x.cur);
 	g_markup_parse_context_free(ctx);
 	g_string_free(x.text, TRUE);
 	return ok && x.in_root ? 0 : EBADMSG;

@@ -11,10 +11,10 @@ void bfs_object_info_clear(struct bfs_object_info *info)
 	info->mtime = 0;
 }
 
-static void list_item_free(gpointer p)
+void bfs_list_item_free(struct bfs_list_item *it)
 {
-	struct bfs_list_item *it = p;
-
+	if (!it)
+		return;
 	g_free(it->key);
 	g_free(it->etag);
 	g_free(it->generation);
@@ -24,7 +24,7 @@ static void list_item_free(gpointer p)
 void bfs_list_page_init(struct bfs_list_page *page)
 {
 	memset(page, 0, sizeof(*page));
-	page->items = g_ptr_array_new_with_free_func(list_item_free);
+	page->items = g_ptr_array_new_with_free_func((GDestroyNotify)bfs_list_item_free);
 }
 
 void bfs_list_page_clear(struct bfs_list_page *page)

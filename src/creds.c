@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void secret_free(char *s)
+void bfs_secret_free(char *s)
 {
 	if (s) {
 		OPENSSL_cleanse(s, strlen(s));
@@ -25,9 +25,9 @@ static void secret_free(char *s)
 
 void bfs_creds_clear(struct bfs_creds *c)
 {
-	secret_free(c->access_key);
-	secret_free(c->secret_key);
-	secret_free(c->session_token);
+	bfs_secret_free(c->access_key);
+	bfs_secret_free(c->secret_key);
+	bfs_secret_free(c->session_token);
 	g_free(c->source);
 	memset(c, 0, sizeof(*c));
 }
@@ -134,8 +134,8 @@ static int from_profile(const char *profile, struct bfs_creds *out, bool must_ex
 	char *sk = profile_value(profile, "aws_secret_access_key", true);
 
 	if (!ak || !sk) {
-		secret_free(ak);
-		secret_free(sk);
+		bfs_secret_free(ak);
+		bfs_secret_free(sk);
 		if (must_exist || ak || sk) {
 			snprintf(msg, msglen,
 				 "profile '%s' has no aws_access_key_id and aws_secret_access_key "
@@ -188,8 +188,8 @@ static int from_passwd_file(const char *path, const char *bucket, struct bfs_cre
 			ak = g_strdup(f[0]);
 			sk = g_strdup(f[1]);
 		} else if (n == 3 && bucket && strcmp(f[0], bucket) == 0) {
-			secret_free(ak);
-			secret_free(sk);
+			bfs_secret_free(ak);
+			bfs_secret_free(sk);
 			ak = g_strdup(f[1]);
 			sk = g_strdup(f[2]);
 			for (char **p = f; *p; p++)
@@ -208,8 +208,8 @@ static int from_passwd_file(const char *path, const char *bucket, struct bfs_cre
 			"for this bucket)",
 			path);
 		r = EINVAL;
-		secret_free(ak);
-		secret_free(sk);
+		bfs_secret_free(ak);
+		bfs_secret_free(sk);
 		goto out;
 	}
 	out->access_key = ak;

@@ -261,6 +261,36 @@ static int classify(CURLcode rc, bool overflow)
 	}
 }
 
+int bfs_http_split_url(const char *url, char **scheme, char **hostport, char **path)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *host = NULL, *port = NULL, *p = NULL;
+	int r = EINVAL;
+
+	*scheme = *hostport = *path = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n;
+
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		curl_url_get(u, CURLUPART_PATH, &p, 0);
+		*scheme = g_ascii_strdown(s, -1);
+		*hostport = port ? g_strdup_printf("%s:%s", host, port) : g_strdup(host);
+		*path = g_strdup(p ? p : "");
+		n = strlen(*path);
+		while (n && (*path)[n - 1] == '/')
+			(*path)[--n] = '\0';
+		r = 0;
+	}
+	curl_free(s);
+	curl_free(host);
+	curl_free(port);
+	curl_free(p);
+	curl_url_cleanup(u);
+	return r;
+}
+
 bool bfs_http_transport_retryable(int err)
 {
 	return err == ECONNREFUSED || err == ETIMEDOUT || err == ECONNRESET || err == EIO;

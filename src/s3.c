@@ -574,33 +574,19 @@ static const struct bfs_backend_ops s3_ops = {
 
 static int parse_endpoint(struct s3 *s3, const char *endpoint, char *msg, size_t msglen)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	int r = 0;
+	char *path = NULL;
 
-	if (!u || curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (bfs_http_split_url(endpoint, &s3->scheme, &s3->endpoint_host, &path) != 0) {
 		snprintf(msg, msglen, "endpoint '%s' is not a valid URL", endpoint);
-		r = EINVAL;
-		goto out;
+		return EINVAL;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	if (path && strcmp(path, "/") != 0 && *path) {
+	if (*path) {
 		snprintf(msg, msglen, "endpoint '%s' must not have a path", endpoint);
-		r = EINVAL;
-		goto out;
+		g_free(path);
+		return EINVAL;
 	}
-	s3->scheme = g_ascii_strdown(scheme, -1);
-	s3->endpoint_host = port ? g_strdup_printf("%s:%s", host, port) : g_strdup(host);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return r;
+	g_free(path);
+	return 0;
 }
 
 int bfs_s3_create(const struct bfs_s3_conf *conf, struct bfs_http *http, struct bfs_backend **out,

@@ -44,17 +44,20 @@ static void list_start(GMarkupParseContext *c, const char *name, const char **an
 	}
 }
 
-static void list_text(GMarkupParseContext *c, const char *text, gsize len, gpointer ud,
-		      GError **error)
+void bfs_xml_append_text(GString *buf, const char *text, gsize len, GError **error)
 {
-	struct list_ctx *x = ud;
-
-	if (x->text->len + len > TEXT_CAP) {
+	if (buf->len + len > TEXT_CAP) {
 		g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
 			    "text value too long");
 		return;
 	}
-	g_string_append_len(x->text, text, (gssize)len);
+	g_string_append_len(buf, text, (gssize)len);
+}
+
+static void list_text(GMarkupParseContext *c, const char *text, gsize len, gpointer ud,
+		      GError **error)
+{
+	bfs_xml_append_text(((struct list_ctx *)ud)->text, text, len, error);
 }
 
 static int64_t parse_iso8601(const char *s)
@@ -116,16 +119,6 @@ static void list_end(GMarkupParseContext *c, const char *name, gpointer ud, GErr
 	}
 	g_string_truncate(x->text, 0);
 	x->depth--;
-}
-
-static void free_item(struct bfs_list_item *it)
-{
-	if (!it)
-		return;
-	g_free(it->key);
-	g_free(it->etag);
-	g_free(it->generation);
-	g_free(it);
 }
 
 static int hexval(char c)
@@ -201,7 +194,7 @@ int bfs_s3xml_parse_list(const char *xml, size_t len, struct bfs_list_page *page
 		}
 	}
 out:
-	free_item(x.cur);
+	bfs_list_item_free(x.cur);
 	g_markup_parse_context_free(ctx);
 	g_string_free(x.text, TRUE);
 	return r;

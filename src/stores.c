@@ -77,6 +77,20 @@ static int open_azure(const struct bfs_opts *o, struct bfs_http *http, struct bf
 	ac.container = o->bucket;
 	ac.creds = &creds;
 	ac.retry = retry_policy(o);
+	if (creds.auth == BFS_AZ_BEARER) {
+		/* the same token sources as GCS: a given token, or a file
+		 * re-read when it changes */
+		struct bfs_token_conf tc = {.kind = creds.token_file ? BFS_TOKEN_FILE
+								     : BFS_TOKEN_STATIC,
+					    .token = creds.token,
+					    .path = creds.token_file};
+
+		r = bfs_token_source_create(&tc, http, &ac.token, msg, msglen);
+		if (r) {
+			bfs_azure_creds_clear(&creds);
+			return r;
+		}
+	}
 	r = bfs_azure_create(&ac, http, out, msg, msglen);
 	bfs_azure_creds_clear(&creds);
 	return r;

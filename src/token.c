@@ -6,6 +6,7 @@
  */
 #include "bucketfs/token.h"
 
+#include "bucketfs/creds.h"
 #include "bucketfs/log.h"
 #include "bucketfs/retry.h"
 
@@ -53,14 +54,6 @@ struct bfs_token_source {
 	time_t lifetime;  /* protected by lock */
 	unsigned fetches; /* protected by lock */
 };
-
-static void secret_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		g_free(s);
-	}
-}
 
 static char *base64url(const void *data, size_t len)
 {
@@ -171,7 +164,7 @@ static int load_key_file(struct bfs_token_source *ts, const char *path, const ch
 out:
 	if (err)
 		g_error_free(err);
-	secret_free(pem);
+	bfs_secret_free(pem);
 	if (text) {
 		OPENSSL_cleanse(text, len);
 		g_free(text);
@@ -256,12 +249,12 @@ static int parse_token_answer(struct bfs_token_source *ts, const struct bfs_http
 		if (resp->status == 200)
 			snprintf(msg, msglen,
 				 "the token endpoint %s answered without an access_token", where);
-		secret_free(tok);
+		bfs_secret_free(tok);
 		goto out;
 	}
 	if (expires_in < 1)
 		expires_in = 1;
-	secret_free(ts->token);
+	bfs_secret_free(ts->token);
 	ts->token = tok;
 	ts->lifetime = (time_t)expires_in;
 	ts->expires = time(NULL) + (time_t)expires_in;
@@ -339,7 +332,7 @@ static int fetch(struct bfs_token_source *ts, char *msg, size_t msglen)
 			body = g_strdup_printf("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-"
 					       "type%%3Ajwt-bearer&assertion=%s",
 					       jwt);
-			secret_free(jwt);
+			bfs_secret_free(jwt);
 		} else {
 			char *id = form_escape(ts->client_id),
 			     *sec = form_escape(ts->client_secret),
@@ -350,11 +343,11 @@ static int fetch(struct bfs_token_source *ts, char *msg, size_t msglen)
 				"%s&refresh_token=%s",
 				id, sec, ref);
 			g_free(id);
-			secret_free(sec);
-			secret_free(ref);
+			bfs_secret_free(sec);
+			bfs_secret_free(ref);
 		}
 		r = exchange(ts, ts->token_uri, body, &form, 1, msg, msglen);
-		secret_free(body);
+		bfs_secret_free(body);
 		return r;
 	default:
 		return 0;
@@ -384,7 +377,7 @@ static int reload_file(struct bfs_token_source *ts, char *msg, size_t msglen)
 		g_free(text);
 		return ts->token ? 0 : EINVAL;
 	}
-	secret_free(ts->token);
+	bfs_secret_free(ts->token);
 	ts->token = text;
 	ts->mtime = st.st_mtim;
 	ts->fetches++;
@@ -465,9 +458,9 @@ void bfs_token_source_destroy(struct bfs_token_source *ts)
 {
 	if (!ts)
 		return;
-	secret_free(ts->token);
-	secret_free(ts->client_secret);
-	secret_free(ts->refresh_token);
+	bfs_secret_free(ts->token);
+	bfs_secret_free(ts->client_secret);
+	bfs_secret_free(ts->refresh_token);
 	g_free(ts->client_id);
 	g_free(ts->client_email);
 	g_free(ts->private_key_id);

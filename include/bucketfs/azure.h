@@ -11,6 +11,7 @@
 #include "bucketfs/http.h"
 #include "bucketfs/retry.h"
 #include "bucketfs/sigv4.h"
+#include "bucketfs/token.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,8 +32,8 @@ struct bfs_azure_creds {
 	unsigned char *key; /* Shared Key, decoded from base64 */
 	size_t key_len;
 	char *sas;	  /* SAS query string, without a leading '?' */
-	char *token;	  /* bearer token */
-	char *token_file; /* re-read when it changes (rotated tokens) */
+	char *token;	  /* bearer token (token_file's contents, with one) */
+	char *token_file; /* bearer: re-read when it changes (rotated tokens) */
 	char *endpoint;	  /* BlobEndpoint of a connection string, or NULL */
 	char *source;	  /* for log lines; never a secret */
 };
@@ -65,9 +66,11 @@ struct bfs_azure_conf {
 	const char *container;
 	const struct bfs_azure_creds *creds; /* copied */
 	struct bfs_retry_policy retry;
+	struct bfs_token_source *token; /* BFS_AZ_BEARER; the backend takes it */
 };
 
-/* The backend borrows @http.  Returns 0 or EINVAL (with @msg). */
+/* The backend borrows @http and takes @conf->token (even on failure).
+ * Returns 0 or EINVAL (with @msg). */
 int bfs_azure_create(const struct bfs_azure_conf *conf, struct bfs_http *http,
 		     struct bfs_backend **out, char *msg, size_t msglen);
 

@@ -79,6 +79,8 @@ struct bfs_backend {
 
 void bfs_object_info_clear(struct bfs_object_info *info);
 void bfs_list_page_init(struct bfs_list_page *page);
+/* Free one item (parsers free the one they were building on an error). */
+void bfs_list_item_free(struct bfs_list_item *it);
 void bfs_list_page_clear(struct bfs_list_page *page);
 
 /* Compare two ETags, ignoring quotes and a weak "W/" marker. */

@@ -50,6 +50,10 @@ int bfs_creds_resolve(const struct bfs_creds_conf *conf, struct bfs_creds *out, 
 		      size_t msglen);
 void bfs_creds_clear(struct bfs_creds *c);
 
+/* Wipe a secret string, then free it (NULL is fine).  Every module that
+ * holds a secret frees it with this. */
+void bfs_secret_free(char *s);
+
 /* The region by the order above; newly allocated. */
 char *bfs_region_resolve(const struct bfs_creds_conf *conf);
 

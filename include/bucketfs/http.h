@@ -89,6 +89,11 @@ int bfs_http_perform(struct bfs_http *http, const struct bfs_http_request *req,
 		     struct bfs_http_response *resp);
 void bfs_http_response_clear(struct bfs_http_response *resp);
 
+/* Split an http:// or https:// URL into its scheme (lower case), host[:port]
+ * and path ("" for none or "/", else without a trailing '/').  New strings.
+ * Returns 0, or EINVAL for something that is not such a URL. */
+int bfs_http_split_url(const char *url, char **scheme, char **hostport, char **path);
+
 /* True for errnos worth retrying (connection-level, transient). */
 bool bfs_http_transport_retryable(int err);
 

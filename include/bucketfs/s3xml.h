@@ -19,6 +19,10 @@ struct bfs_s3_error {
 
 /* Parse a ListBucketResult into @page (initialised by the caller).  Keys and
  * prefixes are URL-decoded when the document says EncodingType=url. */
+/* A GMarkup text callback's body for the parsers: append @text to @buf,
+ * failing the parse when a value grows past 8 KiB (keys are <= 1 KiB). */
+void bfs_xml_append_text(GString *buf, const char *text, gsize len, GError **error);
+
 int bfs_s3xml_parse_list(const char *xml, size_t len, struct bfs_list_page *page);
 
 /* Parse an <Error> document.  Fields absent from it stay NULL. */

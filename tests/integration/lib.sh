@@ -78,6 +78,40 @@ umount_bfs() {
 	unset "MOUNT_PID[$mnt]"
 }
 
+# expect_failure STATUS "description" "expected text" [VAR=value ...] -- ARGS...
+# A bucketfs invocation that must fail: exit STATUS within 60 s, exactly one
+# line of output containing the text (a fixed string), no mount left on $M,
+# and none of the strings in the SECRETS array in the output.
+SECRETS=()
+expect_failure() {
+	local want=$1 what=$2 text=$3 envs=() out rc s
+	shift 3
+	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+	shift
+	out=$(env "${envs[@]}" timeout 60 "$BFS_BIN" "$@" 2>&1)
+	rc=$?
+	if is_mounted "$M"; then
+		fail "$what: mounted"
+		fusermount3 -uz "$M"
+		return
+	fi
+	for s in "${SECRETS[@]}"; do
+		if grep -qF -- "$s" <<<"$out"; then
+			fail "$what: a secret reached the message: $out"
+			return
+		fi
+	done
+	if [ "$rc" != "$want" ]; then
+		fail "$what: status $rc, expected $want: $out"
+	elif ! grep -qF -- "$text" <<<"$out"; then
+		fail "$what: message lacks '$text': $out"
+	elif [ "$(grep -c . <<<"$out")" != 1 ]; then
+		fail "$what: not one line: $out"
+	else
+		pass "$what: $out"
+	fi
+}
+
 proxy() { # proxy clear | proxy rules JSON | proxy stats
 	case $1 in
 	clear) curl -s -X POST "$PROXY_EP/__control/clear" >/dev/null ;;

@@ -112,38 +112,24 @@ else
 fi
 
 # --- mount-time errors: one line, status 32, no mount -------------------------------
-expect_error() { # expect_error "description" "text" [VAR=value ...] -- ARGS...
-	local what=$1 text=$2 envs=() out rc
-	shift 2
-	while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-	shift
-	out=$(env "${envs[@]}" timeout 60 "$BFS_BIN" "$@" 2>&1)
-	rc=$?
-	if [ $rc != 32 ] || ! grep -qF -- "$text" <<<"$out" || [ "$(grep -c . <<<"$out")" != 1 ] ||
-		is_mounted "$M" || grep -qF "$DEVKEY" <<<"$out"; then
-		fail "$what: status $rc: $out"
-		is_mounted "$M" && fusermount3 -uz "$M"
-	else
-		pass "$what: $out"
-	fi
-}
-expect_error "a wrong account key" "the account key was refused for account 'devstoreaccount1'" \
+SECRETS=("$DEVKEY")
+expect_failure 32 "a wrong account key" "the account key was refused for account 'devstoreaccount1'" \
 	AZURE_STORAGE_KEY=QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE= -- \
 	az://devstoreaccount1/lab "$M" -o "endpoint=$EP,retries=0"
-expect_error "an expired SAS" "the SAS token was refused" \
+expect_failure 32 "an expired SAS" "the SAS token was refused" \
 	AZURE_STORAGE_SAS_TOKEN="$($AZPOP sas --expired)" -- az://devstoreaccount1/lab "$M" -o "endpoint=$EP,retries=0"
-expect_error "a malformed SAS" "the SAS token was refused" \
+expect_failure 32 "a malformed SAS" "the SAS token was refused" \
 	AZURE_STORAGE_SAS_TOKEN="sv=2019-12-12&ss=b&srt=sco&sp=rl&se=garbage&sig=AAAA" -- az://devstoreaccount1/lab "$M" -o "endpoint=$EP,retries=0"
-expect_error "a key that is not base64" "not valid base64" AZURE_STORAGE_KEY='not base64!' -- \
+expect_failure 32 "a key that is not base64" "not valid base64" AZURE_STORAGE_KEY='not base64!' -- \
 	az://devstoreaccount1/lab "$M" -o "endpoint=$EP"
-expect_error "a missing container" "container 'nope' does not exist" AZURE_STORAGE_KEY=$DEVKEY -- \
+expect_failure 32 "a missing container" "container 'nope' does not exist" AZURE_STORAGE_KEY=$DEVKEY -- \
 	az://devstoreaccount1/nope "$M" -o "endpoint=$EP,retries=0"
-expect_error "no credentials" "no Azure credentials found" -- az://devstoreaccount1/lab "$M" -o "endpoint=$EP"
-expect_error "a key for another account" "is for account 'other1'" AZURE_STORAGE_KEY=$DEVKEY \
+expect_failure 32 "no credentials" "no Azure credentials found" -- az://devstoreaccount1/lab "$M" -o "endpoint=$EP"
+expect_failure 32 "a key for another account" "is for account 'other1'" AZURE_STORAGE_KEY=$DEVKEY \
 	AZURE_STORAGE_ACCOUNT=other1 -- az://devstoreaccount1/lab "$M" -o "endpoint=$EP"
 chmod 644 "$WORK/sas"
-expect_error "a sas_file others can read" "chmod 600" -- az://devstoreaccount1/lab "$M" \
+expect_failure 32 "a sas_file others can read" "chmod 600" -- az://devstoreaccount1/lab "$M" \
 	-o "endpoint=$EP,sas_file=$WORK/sas"
-expect_error "Azurite unreachable" "cannot reach" AZURE_STORAGE_KEY=$DEVKEY -- \
+expect_failure 32 "Azurite unreachable" "cannot reach" AZURE_STORAGE_KEY=$DEVKEY -- \
 	az://devstoreaccount1/lab "$M" -o "endpoint=http://127.0.0.1:1/devstoreaccount1,retries=0"
 finish

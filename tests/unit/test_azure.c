@@ -125,7 +125,7 @@ static struct bfs_backend *be;
 static void start(enum bfs_azure_auth auth)
 {
 	struct bfs_http_conf hc = {.connect_timeout_ms = 2000, .request_timeout_ms = 5000};
-	struct bfs_azure_creds creds = {.auth = auth, .sas = "sv=2021&sig=S%2Bg", .token = "TOK"};
+	struct bfs_azure_creds creds = {.auth = auth, .sas = "sv=2021&sig=S%2Bg"};
 	char endpoint[96], msg[256];
 	struct bfs_azure_conf ac = {
 		.account = "acct", .container = "cont", .creds = &creds, .retry = {2, 1, 5}};
@@ -138,6 +138,12 @@ static void start(enum bfs_azure_auth auth)
 		   scripted_server_port(srv));
 	ac.endpoint = endpoint;
 	ck_assert_int_eq(bfs_http_create(&hc, &http), 0);
+	if (auth == BFS_AZ_BEARER) {
+		struct bfs_token_conf tc = {.kind = BFS_TOKEN_STATIC, .token = "TOK"};
+
+		ck_assert_int_eq(bfs_token_source_create(&tc, http, &ac.token, msg, sizeof(msg)),
+				 0);
+	}
 	ck_assert_int_eq(bfs_azure_create(&ac, http, &be, msg, sizeof(msg)), 0);
 	g_free(creds.key);
 }

@@ -29,18 +29,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *n;
-
-	while ((n = g_dir_read_name(d))) {
-		char *p = g_build_filename(dir, n, NULL);
-
-		g_unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	g_rmdir(dir);
-	g_free(dir);
+	bfs_test_remove_dir(dir);
 }
 
 static const char *const sections[] = {"default", "s3://b", "s3://b/p", NULL};
